@@ -1,0 +1,593 @@
+"""The Numba interpreter: AutoML-Zero's executor (Real et al. 2020, §3 and Supplementary S1).
+
+On each task: wipe memory, run Setup once; for each epoch and each train example (epoch 0 in order,
+later epochs shuffled) set ``v0 = x, s0 = 0`` and run Predict (for accuracy tasks
+``s1 <- sigmoid(s1)``), stop training if ``|y - s1|`` is NaN or ``> max_abs_error`` (a stop in the
+first epoch scores 0), then set ``s0 = y`` and run Learn; after each epoch run Predict alone over the
+validation examples and score them. Regression scores ``1 - (2/pi) arctan(RMSE)``, accuracy tasks
+the fraction with ``sigmoid(s1) > 0.5`` matching the label; NaN/inf or any ``|error| >
+max_abs_error`` scores 0. A task's fitness is its best epoch's score.
+
+Speed: every instruction is dispatched once and executed for all tasks of the batch in lockstep
+(memory is laid out ``[address, task, ...]``), so the integer dispatch and the loop overhead are
+shared by the tasks. Tasks that stopped keep computing in the shadows but are never scored again.
+Kernels take arrays and scalars only and are cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+EVAL_RMS = 0
+EVAL_ACCURACY = 1
+EVAL_TYPE_CODES = {"rms": EVAL_RMS, "accuracy": EVAL_ACCURACY}
+DEFAULT_MAX_ABS_ERROR = 100.0
+
+_U64 = np.uint64
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SALT_RANDOM_OPS = np.uint64(0x5EED0001)
+_SALT_SHUFFLE = np.uint64(0x5EED0002)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_NAN_BITS = np.uint64(0x7FF8000000000000)
+_TWO_PI = 2.0 * np.pi
+_TWO_OVER_PI = 2.0 / np.pi
+_INV_2_53 = 1.0 / 9007199254740992.0
+
+_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+
+@njit(**_JIT)
+def _mix64(z):
+    z = (z ^ (z >> _U64(30))) * _MIX1
+    z = (z ^ (z >> _U64(27))) * _MIX2
+    return z ^ (z >> _U64(31))
+
+
+@njit(**_JIT)
+def _stream_start(task_seed, eval_seed, salt):
+    return _mix64(_mix64(_mix64(task_seed) ^ eval_seed) ^ salt)
+
+
+@njit(**_JIT)
+def _uniform(states, t):
+    s = states[t] + _GOLDEN
+    states[t] = s
+    return float(_mix64(s) >> _U64(11)) * _INV_2_53
+
+
+@njit(**_JIT)
+def _gaussian(states, t):
+    u1 = _uniform(states, t)
+    u2 = _uniform(states, t)
+    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(_TWO_PI * u2)
+
+
+@njit(**_JIT)
+def _const_index(f, size):
+    i = int(np.float32(size) * np.float32(f))
+    return size - 1 if i > size - 1 else i
+
+
+@njit(**_JIT)
+def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
+    """Execute instructions ``start:end`` for all ``T`` tasks. ``S`` is (nS, T), ``V`` (nV, T*F),
+    ``Mx`` (nM, T*F*F); ``rng`` holds one random-op stream state per task."""
+    FF = F * F
+    TF = T * F
+    TFF = T * FF
+    for k in range(start, end):
+        op = code[k, 0]
+        a = code[k, 1]
+        b = code[k, 2]
+        o = code[k, 3]
+        if op == 0:
+            pass
+        # ---- scalar arithmetic (OP1-OP15) ----
+        elif op == 1:
+            for t in range(T):
+                S[o, t] = S[a, t] + S[b, t]
+        elif op == 2:
+            for t in range(T):
+                S[o, t] = S[a, t] - S[b, t]
+        elif op == 3:
+            for t in range(T):
+                S[o, t] = S[a, t] * S[b, t]
+        elif op == 4:
+            for t in range(T):
+                S[o, t] = S[a, t] / S[b, t]
+        elif op == 5:
+            for t in range(T):
+                S[o, t] = abs(S[a, t])
+        elif op == 6:
+            for t in range(T):
+                S[o, t] = 1.0 / S[a, t]
+        elif op == 7:
+            for t in range(T):
+                S[o, t] = np.sin(S[a, t])
+        elif op == 8:
+            for t in range(T):
+                S[o, t] = np.cos(S[a, t])
+        elif op == 9:
+            for t in range(T):
+                S[o, t] = np.tan(S[a, t])
+        elif op == 10:
+            for t in range(T):
+                S[o, t] = np.arcsin(S[a, t])
+        elif op == 11:
+            for t in range(T):
+                S[o, t] = np.arccos(S[a, t])
+        elif op == 12:
+            for t in range(T):
+                S[o, t] = np.arctan(S[a, t])
+        elif op == 13:
+            for t in range(T):
+                S[o, t] = np.exp(S[a, t])
+        elif op == 14:
+            for t in range(T):
+                S[o, t] = np.log(S[a, t])
+        elif op == 15:
+            for t in range(T):
+                S[o, t] = 1.0 if S[a, t] >= 0.0 else 0.0
+        elif op == 16:
+            for i in range(TF):
+                V[o, i] = 1.0 if V[a, i] > 0.0 else 0.0
+        elif op == 17:
+            for i in range(TFF):
+                Mx[o, i] = 1.0 if Mx[a, i] > 0.0 else 0.0
+        # ---- vector ops (OP18-OP28) ----
+        elif op == 18:
+            for t in range(T):
+                s = S[a, t]
+                for f in range(t * F, t * F + F):
+                    V[o, f] = s * V[b, f]
+        elif op == 19:
+            for t in range(T):
+                s = S[a, t]
+                for f in range(t * F, t * F + F):
+                    V[o, f] = s
+        elif op == 20:
+            for i in range(TF):
+                V[o, i] = 1.0 / V[a, i]
+        elif op == 21:
+            for t in range(T):
+                acc = 0.0
+                for f in range(t * F, t * F + F):
+                    acc += V[a, f] * V[a, f]
+                S[o, t] = np.sqrt(acc)
+        elif op == 22:
+            for i in range(TF):
+                V[o, i] = abs(V[a, i])
+        elif op == 23:
+            for i in range(TF):
+                V[o, i] = V[a, i] + V[b, i]
+        elif op == 24:
+            for i in range(TF):
+                V[o, i] = V[a, i] - V[b, i]
+        elif op == 25:
+            for i in range(TF):
+                V[o, i] = V[a, i] * V[b, i]
+        elif op == 26:
+            for i in range(TF):
+                V[o, i] = V[a, i] / V[b, i]
+        elif op == 27:
+            for t in range(T):
+                acc = 0.0
+                for f in range(t * F, t * F + F):
+                    acc += V[a, f] * V[b, f]
+                S[o, t] = acc
+        elif op == 28:
+            for t in range(T):
+                for i in range(F):
+                    x = V[a, t * F + i]
+                    base = t * FF + i * F
+                    for j in range(F):
+                        Mx[o, base + j] = x * V[b, t * F + j]
+        # ---- matrix ops (OP29-OP43) ----
+        elif op == 29:
+            for t in range(T):
+                s = S[a, t]
+                for i in range(t * FF, t * FF + FF):
+                    Mx[o, i] = s * Mx[b, i]
+        elif op == 30:
+            for i in range(TFF):
+                Mx[o, i] = 1.0 / Mx[a, i]
+        elif op == 31:
+            for t in range(T):
+                for i in range(F):
+                    acc = 0.0
+                    for j in range(F):
+                        acc += Mx[a, t * FF + i * F + j] * V[b, t * F + j]
+                    tmp[t * F + i] = acc
+            for i in range(TF):
+                V[o, i] = tmp[i]
+        elif op == 32:
+            for t in range(T):
+                for i in range(F):
+                    x = V[a, t * F + i]
+                    for j in range(F):
+                        Mx[o, t * FF + i * F + j] = x
+        elif op == 33:
+            for t in range(T):
+                for i in range(F):
+                    for j in range(F):
+                        Mx[o, t * FF + i * F + j] = V[a, t * F + j]
+        elif op == 34:
+            for t in range(T):
+                acc = 0.0
+                for i in range(t * FF, t * FF + FF):
+                    acc += Mx[a, i] * Mx[a, i]
+                S[o, t] = np.sqrt(acc)
+        elif op == 35:
+            for t in range(T):
+                for j in range(F):
+                    acc = 0.0
+                    for i in range(F):
+                        x = Mx[a, t * FF + i * F + j]
+                        acc += x * x
+                    V[o, t * F + j] = np.sqrt(acc)
+        elif op == 36:
+            for t in range(T):
+                for i in range(F):
+                    acc = 0.0
+                    for j in range(F):
+                        x = Mx[a, t * FF + i * F + j]
+                        acc += x * x
+                    V[o, t * F + i] = np.sqrt(acc)
+        elif op == 37:
+            for t in range(T):
+                for i in range(F):
+                    for j in range(F):
+                        tmp[t * FF + j * F + i] = Mx[a, t * FF + i * F + j]
+            for i in range(TFF):
+                Mx[o, i] = tmp[i]
+        elif op == 38:
+            for i in range(TFF):
+                Mx[o, i] = abs(Mx[a, i])
+        elif op == 39:
+            for i in range(TFF):
+                Mx[o, i] = Mx[a, i] + Mx[b, i]
+        elif op == 40:
+            for i in range(TFF):
+                Mx[o, i] = Mx[a, i] - Mx[b, i]
+        elif op == 41:
+            for i in range(TFF):
+                Mx[o, i] = Mx[a, i] * Mx[b, i]
+        elif op == 42:
+            for i in range(TFF):
+                Mx[o, i] = Mx[a, i] / Mx[b, i]
+        elif op == 43:
+            for t in range(T):
+                base = t * FF
+                for i in range(F):
+                    for j in range(F):
+                        acc = 0.0
+                        for q in range(F):
+                            acc += Mx[a, base + i * F + q] * Mx[b, base + q * F + j]
+                        tmp[base + i * F + j] = acc
+            for i in range(TFF):
+                Mx[o, i] = tmp[i]
+        # ---- min / max (OP44-OP49), std::min/std::max order for scalars and vectors ----
+        elif op == 44:
+            for t in range(T):
+                x = S[a, t]
+                y = S[b, t]
+                S[o, t] = y if y < x else x
+        elif op == 45:
+            for i in range(TF):
+                x = V[a, i]
+                y = V[b, i]
+                V[o, i] = y if y < x else x
+        elif op == 46:
+            for i in range(TFF):
+                x = Mx[a, i]
+                y = Mx[b, i]
+                Mx[o, i] = x if x < y else y
+        elif op == 47:
+            for t in range(T):
+                x = S[a, t]
+                y = S[b, t]
+                S[o, t] = y if x < y else x
+        elif op == 48:
+            for i in range(TF):
+                x = V[a, i]
+                y = V[b, i]
+                V[o, i] = y if x < y else x
+        elif op == 49:
+            for i in range(TFF):
+                x = Mx[a, i]
+                y = Mx[b, i]
+                Mx[o, i] = x if x > y else y
+        # ---- statistics (OP50-OP55) ----
+        elif op == 50:
+            for t in range(T):
+                acc = 0.0
+                for f in range(t * F, t * F + F):
+                    acc += V[a, f]
+                S[o, t] = acc / F
+        elif op == 51:
+            for t in range(T):
+                acc = 0.0
+                for i in range(t * FF, t * FF + FF):
+                    acc += Mx[a, i]
+                S[o, t] = acc / FF
+        elif op == 52:
+            for t in range(T):
+                for i in range(F):
+                    acc = 0.0
+                    for j in range(F):
+                        acc += Mx[a, t * FF + i * F + j]
+                    V[o, t * F + i] = acc / F
+        elif op == 53:
+            for t in range(T):
+                for i in range(F):
+                    acc = 0.0
+                    acc2 = 0.0
+                    for j in range(F):
+                        x = Mx[a, t * FF + i * F + j]
+                        acc += x
+                        acc2 += x * x
+                    mean = acc / F
+                    V[o, t * F + i] = np.sqrt(acc2 / F - mean * mean)
+        elif op == 54:
+            for t in range(T):
+                acc = 0.0
+                acc2 = 0.0
+                for f in range(t * F, t * F + F):
+                    acc += V[a, f]
+                    acc2 += V[a, f] * V[a, f]
+                mean = acc / F
+                S[o, t] = np.sqrt(acc2 / F - mean * mean)
+        elif op == 55:
+            for t in range(T):
+                acc = 0.0
+                acc2 = 0.0
+                for i in range(t * FF, t * FF + FF):
+                    acc += Mx[a, i]
+                    acc2 += Mx[a, i] * Mx[a, i]
+                mean = acc / FF
+                S[o, t] = np.sqrt(acc2 / FF - mean * mean)
+        # ---- constants and random sets (OP56-OP64) ----
+        elif op == 56:
+            c = data[k, 0]
+            for t in range(T):
+                S[o, t] = c
+        elif op == 57:
+            i = _const_index(data[k, 0], F)
+            c = data[k, 1]
+            for t in range(T):
+                V[o, t * F + i] = c
+        elif op == 58:
+            i = _const_index(data[k, 0], F)
+            j = _const_index(data[k, 1], F)
+            c = data[k, 2]
+            for t in range(T):
+                Mx[o, t * FF + i * F + j] = c
+        elif op == 59 or op == 60 or op == 61:
+            low = data[k, 0]
+            high = data[k, 1]
+            n = 1 if op == 59 else (F if op == 60 else FF)
+            for t in range(T):
+                for i in range(n):
+                    u = _uniform(rng, t)
+                    x = low if low >= high else low + (high - low) * u
+                    if op == 59:
+                        S[o, t] = x
+                    elif op == 60:
+                        V[o, t * F + i] = x
+                    else:
+                        Mx[o, t * FF + i] = x
+        elif op == 62 or op == 63 or op == 64:
+            mean = data[k, 0]
+            std = data[k, 1]
+            n = 1 if op == 62 else (F if op == 63 else FF)
+            for t in range(T):
+                for i in range(n):
+                    x = mean + std * _gaussian(rng, t)
+                    if op == 62:
+                        S[o, t] = x
+                    elif op == 63:
+                        V[o, t * F + i] = x
+                    else:
+                        Mx[o, t * FF + i] = x
+
+
+@njit(**_JIT)
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(**_JIT)
+def _evaluate_one(code, data, setup_start, predict_start, learn_start, end,
+                  train_x, train_y, valid_x, valid_y, eval_type, num_epochs, max_abs_error,
+                  S, V, Mx, tmp, rng, shuffle_rng, order, task_seeds, eval_seed,
+                  active, best, sq, correct, bad, record, preds):
+    """Run one program on all tasks in lockstep; writes per-task fitness into ``best``.
+
+    With ``record`` the predictions are written to ``preds[t, :]``: the train predictions
+    (after the sigmoid for accuracy tasks) of the first epoch, then the validation predictions of
+    the first epoch; entries after a stop stay NaN. Used by functional equivalence checking."""
+    T, n_train, F = train_x.shape
+    n_valid = valid_x.shape[1]
+    S[:, :] = 0.0
+    V[:, :] = 0.0
+    Mx[:, :] = 0.0
+    for t in range(T):
+        rng[t] = _stream_start(task_seeds[t], eval_seed, _SALT_RANDOM_OPS)
+        shuffle_rng[t] = _stream_start(task_seeds[t], eval_seed, _SALT_SHUFFLE)
+        for i in range(n_train):
+            order[t, i] = i
+        active[t] = True
+        best[t] = 0.0
+    if record:
+        preds[:, :] = np.nan
+    _run(code, data, setup_start, predict_start, S, V, Mx, T, F, rng, tmp)
+    n_active = T
+    for epoch in range(num_epochs):
+        if epoch > 0:
+            for t in range(T):
+                for i in range(n_train - 1, 0, -1):
+                    j = int(_uniform(shuffle_rng, t) * (i + 1))
+                    swap = order[t, i]
+                    order[t, i] = order[t, j]
+                    order[t, j] = swap
+        for i in range(n_train):
+            for t in range(T):
+                row = order[t, i]
+                for f in range(F):
+                    V[0, t * F + f] = train_x[t, row, f]
+                S[0, t] = 0.0
+            _run(code, data, predict_start, learn_start, S, V, Mx, T, F, rng, tmp)
+            for t in range(T):
+                if not active[t]:
+                    continue
+                if eval_type == EVAL_ACCURACY:
+                    S[1, t] = _sigmoid(S[1, t])
+                if record and epoch == 0:
+                    preds[t, i] = S[1, t]
+                err = abs(train_y[t, order[t, i]] - S[1, t])
+                if not (err <= max_abs_error):
+                    active[t] = False
+                    n_active -= 1
+            if n_active == 0:
+                break
+            for t in range(T):
+                S[0, t] = train_y[t, order[t, i]]
+            _run(code, data, learn_start, end, S, V, Mx, T, F, rng, tmp)
+        if n_active == 0:
+            break
+        for t in range(T):
+            sq[t] = 0.0
+            correct[t] = 0
+            bad[t] = False
+        for i in range(n_valid):
+            for t in range(T):
+                for f in range(F):
+                    V[0, t * F + f] = valid_x[t, i, f]
+                S[0, t] = 0.0
+            _run(code, data, predict_start, learn_start, S, V, Mx, T, F, rng, tmp)
+            for t in range(T):
+                if not active[t]:
+                    continue
+                p = S[1, t]
+                if record and epoch == 0:
+                    preds[t, n_train + i] = p
+                if eval_type == EVAL_ACCURACY:
+                    label = 1.0 if _sigmoid(p) > 0.5 else 0.0
+                    if label == valid_y[t, i]:
+                        correct[t] += 1
+                else:
+                    err = valid_y[t, i] - p
+                    if not (abs(err) <= max_abs_error):
+                        bad[t] = True
+                    else:
+                        sq[t] += err * err
+        for t in range(T):
+            if not active[t]:
+                continue
+            if eval_type == EVAL_ACCURACY:
+                score = correct[t] / n_valid
+            elif bad[t]:
+                score = 0.0
+            else:
+                score = 1.0 - _TWO_OVER_PI * np.arctan(np.sqrt(sq[t] / n_valid))
+            if score > best[t]:
+                best[t] = score
+
+
+@njit(**_JIT)
+def _hash_predictions(preds):
+    """FNV-1a over the 64-bit patterns of the predictions (all NaNs alike), then SplitMix."""
+    h = _FNV_OFFSET
+    bits = preds.reshape(-1).view(np.uint64)
+    flat = preds.reshape(-1)
+    for i in range(flat.size):
+        w = _NAN_BITS if np.isnan(flat[i]) else bits[i]
+        h = (h ^ w) * _FNV_PRIME
+    return _mix64(h)
+
+
+@njit(**_JIT)
+def _evaluate_batch(code, data, bounds, train_x, train_y, valid_x, valid_y, eval_type,
+                    num_epochs, max_abs_error, n_scalars, n_vectors, n_matrices, task_seeds,
+                    eval_seed, record, fitness, hashes):
+    T, n_train, F = train_x.shape
+    n_valid = valid_x.shape[1]
+    S = np.zeros((n_scalars, T))
+    V = np.zeros((n_vectors, T * F))
+    Mx = np.zeros((max(n_matrices, 1), T * F * F))
+    tmp = np.zeros(T * F * F + T * F)
+    rng = np.zeros(T, dtype=np.uint64)
+    shuffle_rng = np.zeros(T, dtype=np.uint64)
+    order = np.zeros((T, n_train), dtype=np.int64)
+    active = np.zeros(T, dtype=np.bool_)
+    best = np.zeros(T)
+    sq = np.zeros(T)
+    correct = np.zeros(T, dtype=np.int64)
+    bad = np.zeros(T, dtype=np.bool_)
+    preds = np.full((T, n_train + n_valid), np.nan)
+    for p in range(bounds.shape[0]):
+        _evaluate_one(code, data, bounds[p, 0], bounds[p, 1], bounds[p, 2], bounds[p, 3],
+                      train_x, train_y, valid_x, valid_y, eval_type, num_epochs, max_abs_error,
+                      S, V, Mx, tmp, rng, shuffle_rng, order, task_seeds, eval_seed,
+                      active, best, sq, correct, bad, record, preds)
+        for t in range(T):
+            fitness[p, t] = best[t]
+        if record:
+            hashes[p] = _hash_predictions(preds)
+
+
+def evaluate_batch(
+    code: np.ndarray,
+    data: np.ndarray,
+    bounds: np.ndarray,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    valid_x: np.ndarray,
+    valid_y: np.ndarray,
+    *,
+    eval_type: int,
+    num_epochs: int,
+    memory: tuple[int, int, int],
+    task_seeds: np.ndarray,
+    eval_seed: int = 0,
+    max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
+    record: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluate ``P`` packed programs on ``T`` tasks in one jitted call.
+
+    ``code`` (N, 4) int64 rows ``(op, in1, in2, out)`` and ``data`` (N, 3) float64 constants hold
+    all programs back to back; ``bounds[p] = (setup_start, predict_start, learn_start, end)``.
+    Task arrays are stacked: ``train_x`` (T, n, F), ``train_y`` (T, n), likewise ``valid_*``.
+    Returns ``(fitness (P, T), hashes (P,) uint64)``; hashes are filled when ``record`` is set
+    (functional equivalence checking on the predictions of this call). Arguments must already be
+    validated (see :func:`primitives.program.pack`); the kernel does no bounds checks of its own.
+    """
+    n_programs = bounds.shape[0]
+    fitness = np.zeros((n_programs, train_x.shape[0]))
+    hashes = np.zeros(n_programs, dtype=np.uint64)
+    n_s, n_v, n_m = memory
+    _evaluate_batch(
+        code, data, bounds, train_x, train_y, valid_x, valid_y, int(eval_type), int(num_epochs),
+        float(max_abs_error), int(n_s), int(n_v), int(n_m), task_seeds.astype(np.uint64),
+        np.uint64(eval_seed & 0xFFFFFFFFFFFFFFFF), bool(record), fitness, hashes,
+    )
+    return fitness, hashes
+
+
+@njit(**_JIT)
+def _uniform_stream(state, n):
+    states = np.array([state], dtype=np.uint64)
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _uniform(states, 0)
+    return out
+
+
+def jitted_stream(task_seed: int, eval_seed: int, salt: int, n: int) -> np.ndarray:
+    """``n`` uniforms from the jitted stream (to test it against :mod:`primitives.rng`)."""
+    state = _stream_start(np.uint64(task_seed), np.uint64(eval_seed), np.uint64(salt))
+    return _uniform_stream(state, n)
