@@ -1,0 +1,457 @@
+"""Campaigns: experiments of evolution (or random search) until success or the budget ends.
+
+A campaign runs one experiment at a time on the *search* tasks. Whenever an experiment finds a
+new best search fitness of at least ``select_min_search_fitness``, that program is checked on the
+*select* tasks; the campaign succeeds when a select fitness reaches ``success_fitness``. An
+experiment that has not improved for ``stall_individuals`` individuals is restarted from a fresh
+population. The reported number is the best-select program's fitness on *final* tasks that no
+search step has seen (AutoML-Zero §4, "experiment details").
+
+State lives in plain data (programs as arrays, RNG states as integers) and is checkpointed
+atomically every few seconds; ``resume`` continues the same random streams, so an interrupted and
+resumed seeded run ends exactly as the uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
+from evolve.config import Config, config_from_dict, to_toml
+from evolve.errors import CheckpointError, ConfigError
+from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
+from evolve.evaluator import SearchEvaluator, op_costs, program_cost
+from evolve.evolution import (
+    Population,
+    as_individual,
+    initial_population,
+    make_hall_of_fame,
+    make_statistics,
+    make_toolbox,
+    random_search,
+    regularized_evolution,
+)
+from evolve.mutation import SearchSpace
+from evolve.store import (
+    ProgressLog,
+    atomic_write_text,
+    load_checkpoint,
+    programs_from_arrays,
+    programs_to_arrays,
+    programs_to_text,
+    save_checkpoint,
+    write_json,
+)
+from primitives.memory import MemorySpec
+from primitives.ops import OPS_BY_NAME
+from primitives.program import Program, validate
+from primitives.text import format_program, parse_program
+from problems.registry import get_tasks, make_suite
+
+COST_REFERENCE = "nn_2layer"
+
+
+def _seeds(seed: int) -> tuple[int, int]:
+    """Independent seeds for mutation and selection streams derived from the campaign seed."""
+    ss = np.random.SeedSequence(seed)
+    a, b = ss.generate_state(2, dtype=np.uint64)
+    return int(a), int(b)
+
+
+class Campaign:
+    """One campaign in one run directory (create with :meth:`start` or :meth:`resume`)."""
+
+    def __init__(self, config: Config, run_dir: Path, quiet: bool = False) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.quiet = quiet
+        c = config
+        suite = make_suite(c.problem.name, c.problem.params)
+        holdout = make_suite(c.problem.name, {**c.problem.params, **c.problem.select})
+        self.search_batch = TaskBatch.from_tasks(get_tasks(suite, "search", c.tasks.search, c.seed))
+        self.select_batch = TaskBatch.from_tasks(get_tasks(holdout, "select", c.tasks.select, c.seed))
+        self.final_batch = TaskBatch.from_tasks(get_tasks(holdout, "final", c.tasks.final, c.seed))
+        self.memory = MemorySpec(c.memory.scalars, c.memory.vectors, c.memory.matrices)
+        a = c.algorithm
+        ops = tuple(tuple(OPS_BY_NAME[n].code for n in names) for names in (a.setup_ops, a.predict_ops, a.learn_ops))
+        self.space = SearchSpace(ops, tuple(a.init_sizes), tuple(a.min_sizes), tuple(a.max_sizes), self.memory)
+        self.initial_program = self._initial_program()
+        e = c.evaluation
+        max_cost = 0.0
+        if e.max_cost_ratio > 0:
+            b = self.search_batch
+            reference = load_algorithm(COST_REFERENCE)
+            max_cost = e.max_cost_ratio * program_cost(
+                reference, op_costs(b.features_size), b.train_x.shape[1], b.valid_x.shape[1], b.num_epochs
+            )
+        self.evaluator = SearchEvaluator(
+            self.search_batch, self.memory, reduction=e.reduction, max_abs_error=e.max_abs_error,
+            fec=e.fec, fec_train_examples=e.fec_train_examples, fec_valid_examples=e.fec_valid_examples,
+            fec_cache_size=e.fec_cache_size, hurdle_tasks=e.hurdle_tasks if e.hurdle else 0,
+            hurdle_percentile=e.hurdle_percentile, max_cost=max_cost,
+        )
+        mutation_seed, selection_seed = _seeds(c.seed)
+        self.mutation_rng = random.Random(mutation_seed)
+        self.selection_rng = np.random.Generator(np.random.PCG64(selection_seed))
+        self.toolbox = make_toolbox(
+            self.space, c.search.mutations, self.evaluator, c.search.tournament_size,
+            self.mutation_rng, self.selection_rng,
+        )
+        self.halloffame = make_hall_of_fame(c.campaign.hall_of_fame_size)
+        self.stats = make_statistics()
+        # campaign state
+        self.population: Population | None = None
+        self.experiment = 0
+        self.individuals = 0
+        self.experiment_start = 0
+        self.experiment_best = -1.0
+        self.last_improvement = 0
+        self.candidate: Program | None = None
+        self.candidate_search = 0.0
+        self.candidate_select = -1.0
+        self.success = False
+        self.seconds_to_success: float | None = None
+        self.prior_seconds = 0.0
+        self.progress: ProgressLog | None = None
+        self._stop_signal = False
+
+    # ------------------------------------------------------------------ setup
+
+    def _initial_program(self) -> Program | None:
+        initial = self.config.algorithm.initial
+        if initial in ("random", "no_op"):
+            return None
+        if initial in BUILTIN_ALGORITHMS:
+            program = load_algorithm(initial)
+        else:
+            path = Path(initial)
+            if not path.is_file():
+                raise ConfigError(
+                    f"algorithm.initial = {initial!r}: expected random, no_op, "
+                    f"{', '.join(BUILTIN_ALGORITHMS)} or a program file"
+                )
+            program = parse_program(path.read_text(), source=str(path))
+        validate(program, self.memory)
+        return program
+
+    def _make_member(self) -> Program:
+        if self.config.algorithm.initial == "random":
+            return self.toolbox.random_individual()
+        if self.config.algorithm.initial == "no_op":
+            return self.toolbox.no_op_individual()
+        return as_individual(self.initial_program.copy())
+
+    @property
+    def seconds(self) -> float:
+        return self.prior_seconds + (time.monotonic() - self._session_start)
+
+    # ------------------------------------------------------------------ main loop
+
+    def _new_experiment(self) -> None:
+        self.experiment += 1
+        self.experiment_start = self.individuals
+        self.experiment_best = -1.0
+        self.last_improvement = self.individuals
+        if self.config.search.method == "random":
+            self.population = None
+            return
+        s = self.config.search
+        self.population = initial_population(self.toolbox, s.population_size, s.batch_size, self._make_member)
+        self.individuals += s.population_size
+        self.halloffame.update(self.population.members)
+        self._consider(self.population.members, self.population.fitness)
+
+    def _consider(self, individuals: list[Program], fitness: np.ndarray) -> None:
+        """Check a new best search fitness on the select tasks."""
+        best = int(np.argmax(fitness))
+        if fitness[best] <= self.experiment_best:
+            return
+        self.experiment_best = float(fitness[best])
+        self.last_improvement = self.individuals
+        if fitness[best] < self.config.campaign.select_min_search_fitness and self.candidate is not None:
+            return
+        program = individuals[best]
+        select = self.score(program, self.select_batch)
+        if select > self.candidate_select:
+            self.candidate = Program(program.instructions.copy(), program.constants.copy(), program.sizes)
+            self.candidate_select = select
+            self.candidate_search = float(fitness[best])
+        if select >= self.config.campaign.success_fitness and not self.success:
+            self.success = True
+            self.seconds_to_success = self.seconds
+
+    def score(self, program: Program, batch: TaskBatch) -> float:
+        e = self.config.evaluation
+        per_task, _ = per_task_fitness([program], batch, self.memory, max_abs_error=e.max_abs_error)
+        return float(reduce_fitness(per_task, e.reduction)[0])
+
+    def _step(self) -> None:
+        s = self.config.search
+        if s.method == "random":
+            children = random_search(self.toolbox, s.batch_size, s.batch_size, self.halloffame)
+        else:
+            children = regularized_evolution(
+                self.population, self.toolbox, s.batch_size, s.mutate_prob, self.selection_rng,
+                s.batch_size, self.halloffame,
+            )
+        self.individuals += len(children)
+        self._consider(children, np.array([c.fitness.values[0] for c in children]))
+
+    def _stop_reason(self) -> str | None:
+        c = self.config.campaign
+        if self.success:
+            return "success"
+        if self._stop_signal:
+            return "interrupted"
+        if c.max_evaluations and self.individuals >= c.max_evaluations:
+            return "max_evaluations"
+        if c.budget_minutes and self.seconds >= 60.0 * c.budget_minutes:
+            return "budget_minutes"
+        return None
+
+    def run(self) -> dict:
+        """Run until success, budget or interruption; write results; return the summary."""
+        self._session_start = time.monotonic()
+        c = self.config.campaign
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def _handler(signum, frame):
+            self._stop_signal = True
+
+        for sig in previous:
+            try:
+                signal.signal(sig, _handler)
+            except ValueError:  # not the main thread
+                previous = {}
+                break
+        try:
+            if self.experiment == 0:
+                self._new_experiment()
+            last_tick = last_checkpoint = time.monotonic()
+            reason = self._stop_reason()
+            while reason is None:
+                if c.stall_individuals and self.individuals - self.last_improvement >= c.stall_individuals:
+                    self._new_experiment()
+                else:
+                    self._step()
+                now = time.monotonic()
+                if now - last_tick >= c.progress_seconds:
+                    self._tick()
+                    last_tick = now
+                reason = self._stop_reason()
+                if reason is None and now - last_checkpoint >= c.checkpoint_seconds:
+                    self.checkpoint()
+                    last_checkpoint = now
+            self._tick()
+            self.checkpoint()
+            summary = self.finish(reason)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if self.progress is not None:
+                self.progress.close()
+        return summary
+
+    # ------------------------------------------------------------------ reporting
+
+    def _population_fitness(self) -> np.ndarray:
+        if self.population is not None:
+            return self.population.fitness
+        return np.array([ind.fitness.values[0] for ind in self.halloffame] or [0.0])
+
+    def _tick(self) -> None:
+        record = self.stats.compile(self._population_fitness())
+        seconds = self.seconds
+        row = {
+            "experiment": self.experiment,
+            "individuals": self.individuals,
+            "evaluations": self.evaluator.evaluations,
+            "seconds": seconds,
+            "best_fitness": float(record["best"]),
+            "mean_fitness": float(record["mean"]),
+            "fec_hit_rate": self.evaluator.cache.hit_rate,
+            "individuals_per_second": self.individuals / max(seconds, 1e-9),
+        }
+        self.progress.append(row)
+        if not self.quiet:
+            budget = self.config.campaign.budget_minutes
+            limit = f" / {_clock(60 * budget)}" if budget else ""
+            select = f" | select {self.candidate_select:.5f}" if self.candidate_select >= 0 else ""
+            line = (
+                f"exp {self.experiment} | {_si(self.individuals)} ind | best {row['best_fitness']:.5f}"
+                f" | mean {row['mean_fitness']:.3f}{select} | {_si(row['individuals_per_second'])} ind/s"
+                f" | FEC {100 * row['fec_hit_rate']:.0f}% | {_clock(seconds)}{limit}"
+            )
+            end = "\r" if sys.stderr.isatty() else "\n"
+            print(line.ljust(100), end=end, file=sys.stderr, flush=True)
+
+    def best_program(self) -> tuple[Program | None, float]:
+        if self.candidate is not None:
+            return self.candidate, self.candidate_search
+        if len(self.halloffame):
+            top = self.halloffame[0]
+            return top, float(top.fitness.values[0])
+        return None, 0.0
+
+    def finish(self, reason: str) -> dict:
+        program, search_fitness = self.best_program()
+        select_fitness = self.candidate_select if self.candidate is not None else None
+        final_fitness = self.score(program, self.final_batch) if program is not None else None
+        hof = list(self.halloffame)
+        atomic_write_text(
+            self.run_dir / "hall_of_fame.txt",
+            programs_to_text(hof, [ind.fitness.values[0] for ind in hof]),
+        )
+        if program is not None:
+            header = (
+                f"# discovered by `evolve run {self.config.name}` (seed {self.config.seed})\n"
+                f"# search fitness {search_fitness!r}\n# select fitness {select_fitness!r}\n"
+                f"# final fitness {final_fitness!r}\n"
+            )
+            atomic_write_text(self.run_dir / "best.txt", header + format_program(program))
+        seconds = self.seconds
+        summary = {
+            "success": bool(self.success),
+            "seconds_to_success": self.seconds_to_success,
+            "stopped_by": reason,
+            "evaluations": int(self.evaluator.evaluations),
+            "individuals": int(self.individuals),
+            "individuals_per_second": self.individuals / max(seconds, 1e-9),
+            "fec_hit_rate": self.evaluator.cache.hit_rate,
+            "seconds": seconds,
+            "experiments": self.experiment,
+            "search_fitness": search_fitness,
+            "select_fitness": select_fitness,
+            "final_fitness": final_fitness,
+            "seed": self.config.seed,
+            "run_dir": str(self.run_dir),
+        }
+        write_json(self.run_dir / "summary.json", summary)
+        if not self.quiet:
+            print(file=sys.stderr)
+        return summary
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def checkpoint(self) -> None:
+        meta = {
+            "experiment": self.experiment,
+            "individuals": self.individuals,
+            "experiment_start": self.experiment_start,
+            "experiment_best": self.experiment_best,
+            "last_improvement": self.last_improvement,
+            "candidate_search": self.candidate_search,
+            "candidate_select": self.candidate_select,
+            "success": self.success,
+            "seconds_to_success": self.seconds_to_success,
+            "seconds": self.seconds,
+            "progress_rows": self.progress.rows,
+            "mutation_rng": _random_state_to_json(self.mutation_rng.getstate()),
+            "selection_rng": self.selection_rng.bit_generator.state,
+            "evaluations": self.evaluator.evaluations,
+            "evaluator_individuals": self.evaluator.individuals,
+            "hurdle_scores": self.evaluator.hurdle_scores,
+            "population_head": self.population.head if self.population is not None else 0,
+            "has_population": self.population is not None,
+            "has_candidate": self.candidate is not None,
+        }
+        arrays: dict[str, np.ndarray] = {}
+        arrays.update(self.evaluator.cache.to_arrays())
+        if self.population is not None:
+            arrays.update(programs_to_arrays(self.population.members, "population"))
+            arrays["population_fitness"] = self.population.fitness
+        hof = list(self.halloffame)
+        arrays.update(programs_to_arrays(hof, "hof"))
+        arrays["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
+        if self.candidate is not None:
+            arrays.update(programs_to_arrays([self.candidate], "candidate"))
+        save_checkpoint(self.run_dir, meta, arrays)
+
+    def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        try:
+            for key in ("experiment", "individuals", "experiment_start", "last_improvement"):
+                setattr(self, key, int(meta[key]))
+            for key in ("experiment_best", "candidate_search", "candidate_select"):
+                setattr(self, key, float(meta[key]))
+            self.success = bool(meta["success"])
+            self.seconds_to_success = meta["seconds_to_success"]
+            self.prior_seconds = float(meta["seconds"])
+            self.mutation_rng.setstate(_random_state_from_json(meta["mutation_rng"]))
+            self.selection_rng.bit_generator.state = meta["selection_rng"]
+            self.evaluator.evaluations = int(meta["evaluations"])
+            self.evaluator.individuals = int(meta["evaluator_individuals"])
+            self.evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
+            self.evaluator.cache.load_arrays(arrays)
+            if meta["has_population"]:
+                members = [as_individual(p) for p in programs_from_arrays(arrays, "population")]
+                fitness = arrays["population_fitness"].astype(np.float64)
+                for ind, fit in zip(members, fitness.tolist(), strict=True):
+                    ind.fitness.values = (fit,)
+                self.population = Population(members, fitness.copy(), int(meta["population_head"]))
+            hof = programs_from_arrays(arrays, "hof")
+            self.halloffame.update([as_individual(p, f) for p, f in zip(hof, arrays["hof_fitness"].tolist(), strict=True)])
+            if meta["has_candidate"]:
+                self.candidate = programs_from_arrays(arrays, "candidate")[0]
+            self.progress_rows = int(meta["progress_rows"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{self.run_dir}: checkpoint content is invalid ({exc!r})") from None
+
+
+def _random_state_to_json(state: tuple) -> list:
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+def _random_state_from_json(data: list) -> tuple:
+    version, internal, gauss = data
+    return (int(version), tuple(int(v) for v in internal), gauss)
+
+
+def _si(value: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f}{unit}"
+    return f"{value:.0f}"
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def start_campaign(config: Config, run_dir: Path, quiet: bool = False) -> Campaign:
+    """A new campaign in ``run_dir``: writes the resolved ``config.toml`` before any work."""
+    campaign = Campaign(config, run_dir, quiet)
+    atomic_write_text(run_dir / "config.toml", to_toml(config))
+    campaign.progress = ProgressLog(run_dir / "progress.csv")
+    return campaign
+
+
+def resume_campaign(run_dir: Path, quiet: bool = False) -> tuple[Campaign, list[str]]:
+    """The campaign of ``run_dir`` restored from its newest good checkpoint."""
+    import tomllib
+
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.toml"
+    if not config_path.is_file():
+        raise CheckpointError(f"{run_dir}: not a run directory (no config.toml)")
+    try:
+        config = config_from_dict(tomllib.loads(config_path.read_text()))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{config_path}: unreadable ({exc})") from None
+    meta, arrays, warnings = load_checkpoint(run_dir)
+    campaign = Campaign(config, run_dir, quiet)
+    campaign.restore(meta, arrays)
+    campaign.progress = ProgressLog(run_dir / "progress.csv", keep_rows=campaign.progress_rows)
+    return campaign, warnings
+
+
+def summary_line(summary: dict) -> str:
+    return json.dumps(summary)

@@ -1,0 +1,77 @@
+"""The ``evolve`` command line. Each command lives in ``evolve/commands/<name>.py`` and exposes
+``register(subparsers)``; bad input ends in one clear line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from evolve.errors import EvolveError
+from primitives.memory import ProgramError
+
+# Command modules, in the order ``evolve --help`` lists them.
+COMMAND_MODULES = (
+    "run",
+    "inspect",
+    "eval",
+    "problems",
+    "ops",
+    "bench",
+    "experiment",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        self.exit(2, f"evolve: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="evolve",
+        description="Evolve machine-learning algorithms from low-level primitives (AutoML-Zero).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"evolve.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"evolve.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [EvolveError, ProgramError]
+    try:
+        from problems.base import ProblemError
+
+        errors.append(ProblemError)
+    except ImportError:  # pragma: no cover - problems is part of the project
+        pass
+    return tuple(errors)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except _user_errors() as exc:
+        print(f"evolve {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"evolve {args.command}: error: no such file: {exc.filename}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"evolve {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""``evolve bench``: interpreter throughput on one core (see :mod:`evolve.bench`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+
+from evolve.bench import DEFAULT_PROGRAMS, DEFAULT_REPEATS, SCENARIOS, run_bench
+from evolve.errors import EvolveError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="interpreter throughput: evaluations/s, instructions/s, compile and start time",
+        description="Benchmark the interpreter on one core. Scenarios: "
+        + "; ".join(f"{name}: {s.describe()}" for name, s in SCENARIOS.items())
+        + ". Reports medians over repeats; instructions/s as bounds (see evolve/bench.py).",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--repeats", type=int, default=DEFAULT_REPEATS, metavar="N",
+                   help=f"timed repeats per scenario, median reported (default {DEFAULT_REPEATS})")
+    p.add_argument("--only", metavar="A,B,C", help="comma-separated scenarios (default all)")
+    p.add_argument("--programs", type=int, default=DEFAULT_PROGRAMS, metavar="N",
+                   help=f"random programs per repeat (default {DEFAULT_PROGRAMS})")
+    p.add_argument("--no-startup", action="store_true",
+                   help="skip the cold-compile / warm-start subprocesses (~20 s)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.repeats < 1:
+        raise EvolveError(f"--repeats {args.repeats}: must be >= 1")
+    if args.programs < 1:
+        raise EvolveError(f"--programs {args.programs}: must be >= 1")
+    names = None
+    if args.only is not None:
+        names = [name.strip().upper() for name in args.only.split(",") if name.strip()]
+        unknown = [name for name in names if name not in SCENARIOS]
+        if unknown or not names:
+            raise EvolveError(
+                f"--only {args.only!r}: unknown scenario(s) {', '.join(unknown) or '(none)'}; "
+                f"allowed: {', '.join(SCENARIOS)}"
+            )
+        names = list(dict.fromkeys(names))
+    result = run_bench(names, repeats=args.repeats, programs=args.programs,
+                       startup=not args.no_startup)
+    if args.json:
+        print(json.dumps({**result.as_dict(), "machine": _machine()}))
+        return 0
+    print(f"evolve bench: one core, {_machine()}; medians of {args.repeats} repeat(s) "
+          f"of {args.programs} random programs")
+    print(f"{'':3} {'evals/s':>10} {'instr/s (lower..upper bound)':>32} {'all-zero':>9}  shape")
+    for name, row in result.scenarios.items():
+        bounds = (f"{row['instructions_per_s_lower_bound'] / 1e6:.1f}M.."
+                  f"{row['instructions_per_s_upper_bound'] / 1e6:.1f}M")
+        print(f"{name:3} {row['evaluations_per_s']:>10.0f} {bounds:>32} "
+              f"{row['fraction_programs_all_zero']:>9.0%}  {row['scenario']}")
+    print("instr/s counts each instruction once per task; upper bound = no program stopped early,")
+    print("lower bound = programs scoring 0 on every task stopped after Setup + one Predict.")
+    if result.startup is not None:
+        print(f"cold compile (empty NUMBA_CACHE_DIR): {result.startup['cold_compile_s']:.1f} s; "
+              f"warm start (cached): {result.startup['warm_start_s']:.2f} s "
+              "(whole process, tiny batch)")
+    return 0
+
+
+def _machine() -> str:
+    return f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}"

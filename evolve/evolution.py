@@ -1,0 +1,193 @@
+"""Search methods as plain functions over a DEAP toolbox, shaped like ``deap.algorithms.eaSimple``.
+
+The toolbox (built once by :func:`make_toolbox`) provides ``clone``, ``mutate``, ``select``
+(batched tournaments), ``evaluate`` (a batch of programs -> fitness array) and ``random_individual``.
+Fitness is one value, maximised (``creator.FitnessMax``); individuals are
+:class:`primitives.program.Program` objects with a DEAP ``fitness`` attribute.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from deap import base, creator, tools
+
+from evolve.mutation import SearchSpace, mutate
+from primitives.program import Program
+
+# DEAP's creator puts classes in its module namespace; doing it at import time lets spawned
+# worker processes unpickle individuals.
+if not hasattr(creator, "FitnessMax"):
+    creator.create("FitnessMax", base.Fitness, weights=(1.0,))
+if not hasattr(creator, "Individual"):
+    creator.create("Individual", Program, fitness=creator.FitnessMax)
+
+Individual = creator.Individual
+
+
+def as_individual(program: Program, fitness: float | None = None) -> Program:
+    """Wrap a program as a DEAP individual (arrays are shared, not copied)."""
+    ind = Individual(program.instructions, program.constants, program.sizes)
+    if fitness is not None:
+        ind.fitness.values = (float(fitness),)
+    return ind
+
+
+def clone(ind: Program) -> Program:
+    """A fast copy of an individual, without its fitness (DEAP's deepcopy is slow in the hot loop)."""
+    return Individual(ind.instructions.copy(), ind.constants.copy(), ind.sizes)
+
+
+def select_tournaments(fitness: np.ndarray, k: int, tournament_size: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` tournament winners' indices: each the fittest of ``tournament_size`` draws with
+    replacement (ties go to the first drawn, as ``deap.tools.selTournament``)."""
+    draws = rng.integers(0, fitness.shape[0], size=(k, tournament_size))
+    return draws[np.arange(k), np.argmax(fitness[draws], axis=1)]
+
+
+def make_toolbox(
+    space: SearchSpace,
+    mutations: Sequence[str],
+    evaluate: Callable[[Sequence[Program]], np.ndarray],
+    tournament_size: int,
+    mutation_rng: random.Random,
+    selection_rng: np.random.Generator,
+) -> base.Toolbox:
+    """Wire DEAP's toolbox: randomness is passed in, never global."""
+    toolbox = base.Toolbox()
+    toolbox.register("clone", clone)
+    toolbox.register("mutate", mutate, space=space, mutations=tuple(mutations), rng=mutation_rng)
+    toolbox.register("select", select_tournaments, tournament_size=tournament_size, rng=selection_rng)
+    toolbox.register("evaluate", evaluate)
+    toolbox.register("random_individual", _random_individual, space, mutation_rng)
+    toolbox.register("no_op_individual", _no_op_individual, space)
+    return toolbox
+
+
+def _random_individual(space: SearchSpace, rng: random.Random) -> Program:
+    return as_individual(space.random_program(rng))
+
+
+def _no_op_individual(space: SearchSpace) -> Program:
+    return as_individual(space.no_op_program())
+
+
+def make_statistics() -> tools.Statistics:
+    stats = tools.Statistics()
+    stats.register("best", np.max)
+    stats.register("mean", np.mean)
+    return stats
+
+
+def make_hall_of_fame(size: int) -> tools.HallOfFame:
+    return tools.HallOfFame(size, similar=_same_program)
+
+
+def _same_program(a: Program, b: Program) -> bool:
+    return a == b
+
+
+@dataclass
+class Population:
+    """An aging population: a ring of members, oldest at ``head``, with their fitness."""
+
+    members: list[Program]
+    fitness: np.ndarray
+    head: int = 0
+
+    def replace_oldest(self, child: Program, fitness: float) -> None:
+        self.members[self.head] = child
+        self.fitness[self.head] = fitness
+        self.head = (self.head + 1) % len(self.members)
+
+    def in_age_order(self) -> list[int]:
+        n = len(self.members)
+        return [(self.head + i) % n for i in range(n)]
+
+
+def evaluate_and_assign(toolbox: base.Toolbox, individuals: Sequence[Program]) -> np.ndarray:
+    fitness = np.asarray(toolbox.evaluate(individuals), dtype=np.float64)
+    for ind, fit in zip(individuals, fitness.tolist(), strict=True):
+        ind.fitness.values = (fit,)
+    return fitness
+
+
+def initial_population(toolbox: base.Toolbox, size: int, batch_size: int, make: Callable[[], Program]) -> Population:
+    """``size`` individuals from ``make`` (random, no-op or a copy of a given algorithm), evaluated."""
+    members = [make() for _ in range(size)]
+    fitness = np.concatenate([
+        evaluate_and_assign(toolbox, members[i : i + batch_size])
+        for i in range(0, size, batch_size)
+    ])
+    return Population(members, fitness)
+
+
+def regularized_evolution(
+    population: Population,
+    toolbox: base.Toolbox,
+    n_children: int,
+    mutate_prob: float,
+    rng: np.random.Generator,
+    batch_size: int = 100,
+    halloffame: tools.HallOfFame | None = None,
+) -> list[Program]:
+    """Regularized (aging) evolution (Real et al. 2019; AutoML-Zero §3), in batches.
+
+    Pseudocode::
+
+        repeat n_children times (batch_size children at a time, parents drawn from the
+        population as it stood at the start of the batch):
+            parent <- the fittest of T members drawn uniformly with replacement
+            child  <- copy(parent)
+            with probability mutate_prob: child <- mutate(child)
+            evaluate child
+            append child to the population; remove the oldest member
+
+    Returns the children produced (with fitness).
+    """
+    produced: list[Program] = []
+    for start in range(0, n_children, batch_size):
+        k = min(batch_size, n_children - start)
+        winners = toolbox.select(population.fitness, k)
+        mutate_draws = rng.random(k) < mutate_prob
+        children = []
+        for index, do_mutate in zip(winners.tolist(), mutate_draws.tolist(), strict=True):
+            child = toolbox.clone(population.members[index])
+            if do_mutate:
+                toolbox.mutate(child)
+            children.append(child)
+        fitness = evaluate_and_assign(toolbox, children)
+        for child, fit in zip(children, fitness.tolist(), strict=True):
+            population.replace_oldest(child, fit)
+        if halloffame is not None:
+            halloffame.update(children)
+        produced.extend(children)
+    return produced
+
+
+def random_search(
+    toolbox: base.Toolbox,
+    n_candidates: int,
+    batch_size: int = 100,
+    halloffame: tools.HallOfFame | None = None,
+) -> list[Program]:
+    """Random search, the baseline every comparison needs (AutoML-Zero §4.1).
+
+    Pseudocode::
+
+        repeat n_candidates times: candidate <- random algorithm; evaluate candidate
+
+    Returns the candidates (with fitness).
+    """
+    produced: list[Program] = []
+    for start in range(0, n_candidates, batch_size):
+        k = min(batch_size, n_candidates - start)
+        candidates = [toolbox.random_individual() for _ in range(k)]
+        evaluate_and_assign(toolbox, candidates)
+        if halloffame is not None:
+            halloffame.update(candidates)
+        produced.extend(candidates)
+    return produced

@@ -1,0 +1,209 @@
+"""The run directory: canonical results on disk, written atomically, never pickled.
+
+``results/<run-id>/`` holds ``config.toml`` (resolved config), ``progress.csv`` (one row per
+progress tick), ``hall_of_fame.txt`` (programs as text with fitness), ``best.txt`` (the discovered
+program), ``summary.json`` and ``checkpoint.npz`` (+ ``checkpoint.prev.npz``, the previous good one).
+Every file is written to a temporary file and renamed into place, so a killed run never leaves a
+half-written file; opening someone's results never executes code (JSON, NPZ without pickle, TOML,
+text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from evolve.errors import CheckpointError
+from primitives.program import Program
+from primitives.text import format_program, parse_program
+
+PROGRESS_COLUMNS = (
+    "experiment",
+    "individuals",
+    "evaluations",
+    "seconds",
+    "best_fitness",
+    "mean_fitness",
+    "fec_hit_rate",
+    "individuals_per_second",
+)
+CHECKPOINT = "checkpoint.npz"
+PREVIOUS_CHECKPOINT = "checkpoint.prev.npz"
+CHECKPOINT_VERSION = 1
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` via a temporary file in the same folder, fsync, rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def new_run_dir(root: Path, name: str, seed: int) -> Path:
+    """A fresh ``root/<name>-<UTC time>-s<seed>`` folder (suffixed if it exists)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    base = Path(root) / f"{name}-{stamp}-s{seed}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = Path(f"{base}-{n}")
+    path.mkdir(parents=True)
+    return path
+
+
+# ---------------------------------------------------------------------------- programs as text
+
+
+def programs_to_text(programs: Sequence[Program], fitness: Sequence[float], label: str = "fitness") -> str:
+    blocks = []
+    for rank, (program, fit) in enumerate(zip(programs, fitness, strict=True), start=1):
+        blocks.append(f"# rank {rank} {label} {float(fit)!r}\n" + format_program(program))
+    return "\n".join(blocks)
+
+
+def read_hall_of_fame(path: Path) -> list[tuple[Program, float]]:
+    """``(program, fitness)`` pairs from a ``hall_of_fame.txt``."""
+    entries, block, fitness = [], [], None
+    for line in Path(path).read_text().splitlines() + ["# rank end"]:
+        if line.startswith("# rank "):
+            if block and fitness is not None:
+                entries.append((parse_program("\n".join(block), source=str(path)), fitness))
+            block = []
+            parts = line.split()
+            fitness = float(parts[-1]) if len(parts) >= 5 else None
+        else:
+            block.append(line)
+    return entries
+
+
+# ---------------------------------------------------------------------------- progress log
+
+
+class ProgressLog:
+    """``progress.csv``: appended and flushed row by row; truncated to the checkpoint on resume."""
+
+    def __init__(self, path: Path, keep_rows: int | None = None) -> None:
+        self.path = Path(path)
+        rows: list[list[str]] = []
+        if keep_rows is not None and self.path.exists():
+            with self.path.open(newline="") as handle:
+                rows = list(csv.reader(handle))[1 : 1 + keep_rows]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(PROGRESS_COLUMNS)
+        writer.writerows(rows)
+        atomic_write_text(self.path, buffer.getvalue())
+        self.rows = len(rows)
+        self.handle = self.path.open("a", newline="")
+        self.writer = csv.writer(self.handle)
+
+    def append(self, row: dict) -> None:
+        self.writer.writerow([_fmt(row[c]) for c in PROGRESS_COLUMNS])
+        self.handle.flush()
+        self.rows += 1
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def read_progress(path: Path) -> dict[str, np.ndarray]:
+    with Path(path).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {c: np.array([float(r[c]) for r in rows]) for c in PROGRESS_COLUMNS}
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+
+def programs_to_arrays(programs: Sequence[Program], prefix: str) -> dict[str, np.ndarray]:
+    sizes = np.array([p.sizes for p in programs], dtype=np.int64).reshape(-1, 3)
+    instructions = np.concatenate([p.instructions for p in programs]) if programs else np.zeros((0, 4), np.int64)
+    constants = np.concatenate([p.constants for p in programs]) if programs else np.zeros((0, 3))
+    return {f"{prefix}_sizes": sizes, f"{prefix}_instructions": instructions, f"{prefix}_constants": constants}
+
+
+def programs_from_arrays(arrays: dict[str, np.ndarray], prefix: str) -> list[Program]:
+    sizes = arrays[f"{prefix}_sizes"]
+    instructions = arrays[f"{prefix}_instructions"]
+    constants = arrays[f"{prefix}_constants"]
+    programs, offset = [], 0
+    for row in sizes:
+        n = int(row.sum())
+        programs.append(Program(instructions[offset : offset + n].copy(), constants[offset : offset + n].copy(), row))
+        offset += n
+    if offset != len(instructions):
+        raise CheckpointError("checkpoint program arrays are inconsistent")
+    return programs
+
+
+def save_checkpoint(run_dir: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``checkpoint.npz`` atomically; the previous one becomes ``checkpoint.prev.npz``."""
+    buffer = io.BytesIO()
+    payload = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    payload["meta"] = np.frombuffer(json.dumps({"version": CHECKPOINT_VERSION, **meta}).encode(), dtype=np.uint8)
+    np.savez(buffer, **payload)
+    run_dir = Path(run_dir)
+    current = run_dir / CHECKPOINT
+    if current.exists():
+        os.replace(current, run_dir / PREVIOUS_CHECKPOINT)
+    atomic_write_bytes(current, buffer.getvalue())
+
+
+def _read_checkpoint(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        meta = json.loads(arrays.pop("meta").tobytes().decode())
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path}: not a version-{CHECKPOINT_VERSION} checkpoint")
+    return meta, arrays
+
+
+def load_checkpoint(run_dir: Path) -> tuple[dict, dict[str, np.ndarray], list[str]]:
+    """The newest readable checkpoint; falls back to the previous one and says so in ``warnings``."""
+    run_dir = Path(run_dir)
+    warnings: list[str] = []
+    for name in (CHECKPOINT, PREVIOUS_CHECKPOINT):
+        path = run_dir / name
+        if not path.exists():
+            continue
+        try:
+            meta, arrays = _read_checkpoint(path)
+        except CheckpointError as exc:
+            warnings.append(f"{exc}; trying the previous checkpoint")
+            continue
+        return meta, arrays, warnings
+    detail = ("; ".join(warnings)) if warnings else "no checkpoint.npz"
+    raise CheckpointError(f"{run_dir}: cannot resume: {detail}")
+
+
+def write_json(path: Path, data: dict) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
