@@ -1,0 +1,227 @@
+"""Mutations, selection, FEC and config parsing: the search's building blocks."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evolve.config import ConfigError, apply_overrides, config_from_dict, load_config
+from evolve.evaluation import TaskBatch, evaluate
+from evolve.evaluator import FECCache, SearchEvaluator
+from evolve.evolution import select_tournaments
+from evolve.mutation import MUTATORS, SearchSpace, mutate
+from primitives.generate import random_program
+from primitives.memory import FIRST_OUT_ADDRESS, MemorySpec
+from primitives.ops import OPS, OPS_BY_NAME
+from primitives.program import validate
+from problems.registry import get_tasks, make_suite
+
+MEMORY = MemorySpec(5, 4, 2)
+SPACE = SearchSpace(
+    ops=(
+        tuple(range(65)),
+        tuple(c for c in range(59)),
+        (1, 2, 3, 18, 23, 27, 56, 57, 58, 28, 39),
+    ),
+    init_sizes=(3, 2, 4),
+    min_sizes=(1, 1, 2),
+    max_sizes=(6, 4, 7),
+    memory=MEMORY,
+)
+
+
+def _component_ops_ok(program, space):
+    for c in range(3):
+        rows, _ = program.component(c)
+        assert all(int(code) in space.ops[c] for code in rows[:, 0]), (c, rows[:, 0])
+
+
+@pytest.mark.parametrize("name", sorted(MUTATORS))
+def test_mutations_respect_kinds_addresses_and_sizes(name):
+    rng = random.Random(7)
+    program = SPACE.random_program(rng)
+    for _ in range(300):
+        program = MUTATORS[name](program.copy(), SPACE, rng)
+        validate(program, MEMORY)
+        _component_ops_ok(program, SPACE)
+        for c in range(3):
+            assert SPACE.min_sizes[c] <= program.sizes[c] <= SPACE.max_sizes[c]
+        for row in program.instructions:
+            op = OPS[int(row[0])]
+            if op.output is not None:
+                assert row[3] >= FIRST_OUT_ADDRESS[op.output]
+
+
+def test_mutations_change_programs_and_are_seeded():
+    def chain(seed):
+        rng = random.Random(seed)
+        program = SPACE.random_program(rng)
+        out = []
+        for _ in range(50):
+            program = mutate(program.copy(), SPACE, ("alter_param", "insert", "remove", "trade"), rng)
+            out.append(program.key())
+        return out
+
+    assert chain(1) == chain(1)
+    assert chain(1) != chain(2)
+    assert len(set(chain(3))) > 25
+
+
+def test_alter_param_changes_exactly_one_field():
+    rng = random.Random(3)
+    changed = 0
+    for _ in range(200):
+        parent = SPACE.random_program(rng)
+        child = MUTATORS["alter_param"](parent.copy(), SPACE, rng)
+        diff = int((parent.instructions != child.instructions).sum() + (parent.constants != child.constants).sum())
+        assert diff <= 1
+        changed += diff
+    assert changed > 100
+
+
+def test_constants_mutate_in_log_space_with_sign_flips():
+    from evolve.mutation import mutate_constant
+
+    rng = random.Random(0)
+    values = np.array([mutate_constant(0.5, "value", rng) for _ in range(5000)])
+    assert 0.05 < np.mean(values < 0) < 0.15
+    ratios = np.log(np.abs(values) / 0.5)
+    assert abs(np.mean(ratios)) < 0.05 and 0.4 < np.std(ratios) < 0.6
+    std = [mutate_constant(0.5, "std", rng) for _ in range(500)]
+    assert min(std) > 0
+
+
+def test_tournament_selection_matches_definition():
+    rng = np.random.default_rng(0)
+    fitness = rng.random(50)
+    winners = select_tournaments(fitness, 2000, 5, np.random.default_rng(1))
+    draws = np.random.default_rng(1).integers(0, 50, size=(2000, 5))
+    expected = [row[np.argmax(fitness[row])] for row in draws]
+    assert winners.tolist() == expected
+    # Larger tournaments select fitter parents.
+    strong = select_tournaments(fitness, 2000, 20, np.random.default_rng(2))
+    assert fitness[strong].mean() > fitness[winners].mean()
+
+
+def _linear_batch(n_tasks=4):
+    suite = make_suite("linear", {})
+    return TaskBatch.from_tasks(get_tasks(suite, "search", n_tasks, 0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_fec_never_changes_the_fitness_of_a_deterministic_program(seed):
+    rng = np.random.default_rng(seed)
+    memory = MemorySpec(4, 3, 1)
+    deterministic = [c for c in range(59)]
+    programs = [random_program((3, 2, 4), [deterministic] * 3, memory, rng) for _ in range(6)]
+    programs += [p.copy() for p in programs[:3]]  # repeats must hit the cache
+    batch = _linear_batch()
+    plain = evaluate(programs, batch, memory)
+    evaluator = SearchEvaluator(batch, memory, fec=True)
+    first = evaluator(programs)
+    second = evaluator(programs)
+    np.testing.assert_array_equal(first, plain)
+    np.testing.assert_array_equal(second, plain)
+    assert evaluator.cache.hits >= len(programs)
+
+
+def test_fec_hit_rate_and_lru_capacity():
+    cache = FECCache(3)
+    for key in range(5):
+        cache.put(key, float(key))
+    assert list(cache.entries) == [2, 3, 4]
+    assert cache.get(0) is None and cache.get(3) == 3.0
+    cache.put(5, 5.0)
+    assert list(cache.entries) == [4, 3, 5]
+    assert cache.hit_rate == 0.5
+    restored = FECCache(3)
+    restored.load_arrays(cache.to_arrays())
+    assert restored.entries == cache.entries and restored.hits == 1
+
+
+def test_hurdles_score_passing_programs_on_all_tasks():
+    memory = MemorySpec(4, 3, 1)
+    batch = _linear_batch(6)
+    rng = np.random.default_rng(0)
+    programs = [random_program((3, 2, 4), [list(range(59))] * 3, memory, rng) for _ in range(40)]
+    full = evaluate(programs, batch, memory)
+    evaluator = SearchEvaluator(batch, memory, fec=False, hurdle_tasks=2)
+    evaluator.hurdle_scores = [0.0] * 20  # a hurdle everyone passes
+    np.testing.assert_allclose(evaluator(programs), full, rtol=0, atol=1e-15)
+    evaluator.hurdle_scores = [2.0] * 20  # nobody passes: the hurdle-subset score stays
+    early = evaluate(programs, batch.subset(slice(0, 2)), memory)
+    np.testing.assert_allclose(evaluator(programs), early, rtol=0, atol=1e-15)
+
+
+def test_compute_budget_scores_expensive_programs_zero():
+    memory = MemorySpec(4, 3, 2)
+    batch = _linear_batch(2)
+    from primitives.program import Program
+
+    cheap = Program.from_components([[], [(27, 1, 0, 1)], []])
+    costly = Program.from_components([[], [(43, 0, 0, 1)] * 6 + [(27, 1, 0, 1)], []])
+    evaluator = SearchEvaluator(batch, memory, fec=False, max_cost=5000)
+    fit = evaluator([cheap, costly])
+    assert fit[1] == 0.0 and fit[0] > 0.0
+
+
+# ---------------------------------------------------------------- config
+
+
+def test_presets_load_and_round_trip():
+    from evolve.config import config_to_dict, preset_names
+
+    for name in preset_names():
+        config = load_config(name)
+        assert config_from_dict(config_to_dict(config)) == config
+
+
+def test_linear_demo_matches_automl_zero_run_demo():
+    c = load_config("linear-demo")
+    assert (c.memory.scalars, c.memory.vectors, c.memory.matrices) == (4, 3, 1)
+    assert c.algorithm.init_sizes == c.algorithm.min_sizes == c.algorithm.max_sizes == [10, 2, 8]
+    ops = {"scalar_const_set", "vector_inner_product", "scalar_diff", "scalar_product",
+           "scalar_vector_product", "vector_sum"}
+    assert set(c.algorithm.setup_ops) == set(c.algorithm.predict_ops) == set(c.algorithm.learn_ops) == ops
+    assert (c.search.population_size, c.search.tournament_size, c.search.mutate_prob) == (1000, 10, 0.9)
+    assert c.problem.select == {"num_train_examples": 1000, "num_valid_examples": 100}
+    assert all(name in OPS_BY_NAME for name in ops)
+
+
+_toml_values = st.recursive(
+    st.none().map(lambda _: 0) | st.booleans() | st.integers(-10**6, 10**6)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(
+    st.sampled_from(["seed", "name", "problem", "tasks", "memory", "algorithm", "search", "evaluation",
+                     "campaign", "bogus"]),
+    _toml_values | st.dictionaries(
+        st.sampled_from(["population_size", "tournament_size", "mutations", "search", "scalars",
+                         "init_sizes", "setup_ops", "fec", "name", "select", "budget_minutes", "x"]),
+        _toml_values, max_size=4),
+    max_size=5,
+))
+def test_config_fuzz_only_clear_errors(data):
+    try:
+        config_from_dict(data)
+    except ConfigError as exc:
+        assert str(exc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=4))
+def test_set_override_fuzz_only_clear_errors(overrides):
+    try:
+        config_from_dict(apply_overrides({}, overrides))
+    except ConfigError as exc:
+        assert str(exc)
