@@ -1,7 +1,8 @@
 """Mutations (AutoML-Zero §3, "Mutations"; Supplementary S1 lists the types).
 
-Each mutation takes a program copy, a :class:`SearchSpace` and a ``random.Random`` and edits the
-copy in place (returning it): ``alter_param`` changes one address or constant of one instruction;
+Each mutation takes a program copy, a :class:`SearchSpace` and a random stream (anything with
+``random()`` and ``gauss(mu, sigma)``: a :class:`primitives.rng.Stream` in campaigns, so that the
+jitted twin in :mod:`evolve.mutation_kernel` draws the same numbers) and edits the copy in place (returning it): ``alter_param`` changes one address or constant of one instruction;
 ``randomize_instruction`` replaces one instruction; ``randomize_component`` replaces a whole
 component (same size); ``insert``/``remove`` add or delete one instruction within the size
 bounds; ``trade`` swaps two instructions of one component; ``identity`` changes nothing;
@@ -13,15 +14,17 @@ are redrawn. A mutation that cannot apply (e.g. insert at the maximum size) leav
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from primitives.memory import FIRST_OUT_ADDRESS, MemorySpec
 from primitives.ops import CONST_INDEX, CONST_RANGES, CONST_STD, OPS
 from primitives.program import Program
+
+Rng = Any  # ``random.Random`` or ``primitives.rng.Stream``: ``random()`` and ``gauss(mu, sigma)``
 
 SIGN_FLIP_PROB = 0.1
 LOG_SCALE_STD = 0.5
@@ -55,7 +58,7 @@ class SearchSpace:
             templates.append(tuple(rows))
         object.__setattr__(self, "_templates", tuple(templates))
 
-    def random_instruction(self, component: int, rng: random.Random) -> tuple[list[int], list[float]]:
+    def random_instruction(self, component: int, rng: Rng) -> tuple[list[int], list[float]]:
         """A random instruction of the component's allowed ops: uniform op, addresses, constants."""
         r = rng.random
         templates = self._templates[component]
@@ -70,7 +73,7 @@ class SearchSpace:
             values[i] = low + span * r()
         return row, values
 
-    def random_component(self, component: int, size: int, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
+    def random_component(self, component: int, size: int, rng: Rng) -> tuple[np.ndarray, np.ndarray]:
         rows, values = [], []
         for _ in range(size):
             row, consts = self.random_instruction(component, rng)
@@ -79,7 +82,7 @@ class SearchSpace:
         return (np.array(rows, dtype=np.int64).reshape(size, 4),
                 np.array(values, dtype=np.float64).reshape(size, 3))
 
-    def random_program(self, rng: random.Random) -> Program:
+    def random_program(self, rng: Rng) -> Program:
         parts = [self.random_component(c, self.init_sizes[c], rng) for c in range(3)]
         return Program(
             np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), self.init_sizes
@@ -90,29 +93,29 @@ class SearchSpace:
         return Program(np.zeros((n, 4), np.int64), np.zeros((n, 3)), self.init_sizes)
 
 
-def _below(rng: random.Random, n: int) -> int:
+def _below(rng: Rng, n: int) -> int:
     """An integer in [0, n): one ``random()`` call (much cheaper than ``randrange``)."""
     return int(rng.random() * n)
 
 
-def _pick_component(program: Program, rng: random.Random, predicate: Callable[[int], bool]) -> int:
+def _pick_component(program: Program, rng: Rng, predicate: Callable[[int], bool]) -> int:
     candidates = [c for c in range(3) if predicate(c)]
     return candidates[_below(rng, len(candidates))] if candidates else -1
 
 
-def mutate_constant(value: float, kind: str, rng: random.Random) -> float:
+def mutate_constant(value: float, kind: str, rng: Rng) -> float:
     """Log-space multiplicative step with a 10% sign flip; index fractions are redrawn."""
     if kind == CONST_INDEX:
         return rng.random()
     if value == 0.0:
-        return rng.uniform(-1.0, 1.0) if kind != CONST_STD else rng.random()
+        return -1.0 + 2.0 * rng.random() if kind != CONST_STD else rng.random()
     value *= math.exp(rng.gauss(0.0, LOG_SCALE_STD))
     if kind != CONST_STD and rng.random() < SIGN_FLIP_PROB:
         value = -value
     return value
 
 
-def alter_param(program: Program, space: SearchSpace, rng: random.Random) -> Program:
+def alter_param(program: Program, space: SearchSpace, rng: Rng) -> Program:
     """Change one address or one constant of a random instruction (AutoML-Zero ALTER_PARAM)."""
     c = _pick_component(program, rng, lambda i: program.sizes[i] > 0)
     if c < 0:
@@ -138,7 +141,7 @@ def alter_param(program: Program, space: SearchSpace, rng: random.Random) -> Pro
     return program
 
 
-def randomize_instruction(program: Program, space: SearchSpace, rng: random.Random) -> Program:
+def randomize_instruction(program: Program, space: SearchSpace, rng: Rng) -> Program:
     """Replace one instruction by a random one of the component's allowed ops."""
     c = _pick_component(program, rng, lambda i: program.sizes[i] > 0)
     if c < 0:
@@ -150,7 +153,7 @@ def randomize_instruction(program: Program, space: SearchSpace, rng: random.Rand
     return program
 
 
-def randomize_component(program: Program, space: SearchSpace, rng: random.Random) -> Program:
+def randomize_component(program: Program, space: SearchSpace, rng: Rng) -> Program:
     """Replace every instruction of one component by random ones (its size is kept)."""
     c = _pick_component(program, rng, lambda i: program.sizes[i] > 0)
     if c < 0:
@@ -160,7 +163,7 @@ def randomize_component(program: Program, space: SearchSpace, rng: random.Random
     return program
 
 
-def insert(program: Program, space: SearchSpace, rng: random.Random) -> Program:
+def insert(program: Program, space: SearchSpace, rng: Rng) -> Program:
     """Insert a random instruction at a random position, if below the component's maximum size."""
     c = _pick_component(program, rng, lambda i: program.sizes[i] < space.max_sizes[i])
     if c < 0:
@@ -174,7 +177,7 @@ def insert(program: Program, space: SearchSpace, rng: random.Random) -> Program:
     return program
 
 
-def remove(program: Program, space: SearchSpace, rng: random.Random) -> Program:
+def remove(program: Program, space: SearchSpace, rng: Rng) -> Program:
     """Remove a random instruction, if above the component's minimum size."""
     c = _pick_component(program, rng, lambda i: program.sizes[i] > max(space.min_sizes[i], 0))
     if c < 0:
@@ -186,7 +189,7 @@ def remove(program: Program, space: SearchSpace, rng: random.Random) -> Program:
     return program
 
 
-def trade(program: Program, space: SearchSpace, rng: random.Random) -> Program:
+def trade(program: Program, space: SearchSpace, rng: Rng) -> Program:
     """Swap two random instructions of one component."""
     c = _pick_component(program, rng, lambda i: program.sizes[i] > 1)
     if c < 0:
@@ -199,12 +202,12 @@ def trade(program: Program, space: SearchSpace, rng: random.Random) -> Program:
     return program
 
 
-def identity(program: Program, space: SearchSpace, rng: random.Random) -> Program:
+def identity(program: Program, space: SearchSpace, rng: Rng) -> Program:
     """No change (keeps a copy of the parent in the population, as AutoML-Zero's IDENTITY)."""
     return program
 
 
-def randomize_algorithm(program: Program, space: SearchSpace, rng: random.Random) -> Program:
+def randomize_algorithm(program: Program, space: SearchSpace, rng: Rng) -> Program:
     """A whole new random program of the initial sizes."""
     fresh = space.random_program(rng)
     program.instructions, program.constants, program.sizes = (
@@ -219,7 +222,7 @@ def _resized(sizes: tuple[int, ...], component: int, delta: int) -> tuple[int, i
     return (new[0], new[1], new[2])
 
 
-MUTATORS: dict[str, Callable[[Program, SearchSpace, random.Random], Program]] = {
+MUTATORS: dict[str, Callable[[Program, SearchSpace, Rng], Program]] = {
     "alter_param": alter_param,
     "randomize_instruction": randomize_instruction,
     "randomize_component": randomize_component,
@@ -232,7 +235,7 @@ MUTATORS: dict[str, Callable[[Program, SearchSpace, random.Random], Program]] = 
 
 
 def mutate(
-    program: Program, space: SearchSpace, mutations: Sequence[str], rng: random.Random
+    program: Program, space: SearchSpace, mutations: Sequence[str], rng: Rng
 ) -> Program:
     """Apply one mutation drawn uniformly from ``mutations`` to ``program`` (in place)."""
     return MUTATORS[mutations[_below(rng, len(mutations))]](program, space, rng)

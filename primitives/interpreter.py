@@ -590,4 +590,4 @@ def _uniform_stream(state, n):
 def jitted_stream(task_seed: int, eval_seed: int, salt: int, n: int) -> np.ndarray:
     """``n`` uniforms from the jitted stream (to test it against :mod:`primitives.rng`)."""
     state = _stream_start(np.uint64(task_seed), np.uint64(eval_seed), np.uint64(salt))
-    return _uniform_stream(state, n)
+    return _uniform_stream(np.uint64(state), n)

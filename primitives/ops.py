@@ -76,16 +76,33 @@ def _smax(a, b):
     return np.where(a < b, b, a)
 
 
+def _sum(x):
+    """Left-to-right sum, as the interpreter adds (``np.sum`` is pairwise: other roundings)."""
+    return float(np.cumsum(np.ravel(x))[-1])
+
+
+def _row_sums(m):
+    return np.cumsum(m, axis=1)[:, -1]
+
+
 def _std(x):
     n = x.size
-    mean = np.sum(x) / n
-    return np.sqrt(np.sum(x * x) / n - mean * mean)
+    mean = _sum(x) / n
+    return np.sqrt(_sum(x * x) / n - mean * mean)
 
 
 def _row_std(m):
     n = m.shape[1]
-    mean = np.sum(m, axis=1) / n
-    return np.sqrt(np.sum(m * m, axis=1) / n - mean * mean)
+    mean = _row_sums(m) / n
+    return np.sqrt(_row_sums(m * m) / n - mean * mean)
+
+
+def _matvec(m, v):
+    return _row_sums(m * v[None, :])
+
+
+def _matmul(a, b):
+    return np.cumsum(a[:, :, None] * b[None, :, :], axis=1)[:, -1, :]
 
 
 def _uniform(low, high, rng, shape):
@@ -210,38 +227,38 @@ _OP_ROWS: list[tuple] = [
     (18, "scalar_vector_product", (S, V), V, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a * b),
     (19, "scalar_broadcast", (S,), V, (), "{out} = bcast({in1})", lambda a, b, c, F, r: np.full(F, a), lambda a, b, c, F: _sp().Matrix([a] * F)),
     (20, "vector_reciprocal", (V,), V, (), "{out} = 1 / {in1}", lambda a, b, c, F, r: 1.0 / a, _ew(lambda e: 1 / e)),
-    (21, "vector_norm", (V,), S, (), "{out} = norm({in1})", lambda a, b, c, F, r: _f(np.sqrt(np.sum(a * a))), _sp_norm),
+    (21, "vector_norm", (V,), S, (), "{out} = norm({in1})", lambda a, b, c, F, r: _f(np.sqrt(_sum(a * a))), _sp_norm),
     (22, "vector_abs", (V,), V, (), "{out} = abs({in1})", lambda a, b, c, F, r: np.abs(a), _ew(lambda e: _sp().Abs(e))),
     (23, "vector_sum", (V, V), V, (), "{out} = {in1} + {in2}", lambda a, b, c, F, r: a + b, lambda a, b, c, F: a + b),
     (24, "vector_diff", (V, V), V, (), "{out} = {in1} - {in2}", lambda a, b, c, F, r: a - b, lambda a, b, c, F: a - b),
     (25, "vector_product", (V, V), V, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a.multiply_elementwise(b)),
     (26, "vector_division", (V, V), V, (), "{out} = {in1} / {in2}", lambda a, b, c, F, r: a / b, lambda a, b, c, F: a.multiply_elementwise(b.applyfunc(lambda e: 1 / e))),
-    (27, "vector_inner_product", (V, V), S, (), "{out} = dot({in1}, {in2})", lambda a, b, c, F, r: _f(np.sum(a * b)), lambda a, b, c, F: a.dot(b)),
+    (27, "vector_inner_product", (V, V), S, (), "{out} = dot({in1}, {in2})", lambda a, b, c, F, r: _sum(a * b), lambda a, b, c, F: a.dot(b)),
     (28, "vector_outer_product", (V, V), M, (), "{out} = outer({in1}, {in2})", lambda a, b, c, F, r: np.outer(a, b), lambda a, b, c, F: a * b.T),
     (29, "scalar_matrix_product", (S, M), M, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a * b),
     (30, "matrix_reciprocal", (M,), M, (), "{out} = 1 / {in1}", lambda a, b, c, F, r: 1.0 / a, _ew(lambda e: 1 / e)),
-    (31, "matrix_vector_product", (M, V), V, (), "{out} = dot({in1}, {in2})", lambda a, b, c, F, r: a @ b, lambda a, b, c, F: a * b),
+    (31, "matrix_vector_product", (M, V), V, (), "{out} = dot({in1}, {in2})", lambda a, b, c, F, r: _matvec(a, b), lambda a, b, c, F: a * b),
     (32, "vector_column_broadcast", (V,), M, (), "{out} = bcast({in1}, axis=0)", lambda a, b, c, F, r: np.repeat(a[:, None], F, axis=1), lambda a, b, c, F: _sp().Matrix.hstack(*([a] * a.rows))),
     (33, "vector_row_broadcast", (V,), M, (), "{out} = bcast({in1}, axis=1)", lambda a, b, c, F, r: np.repeat(a[None, :], F, axis=0), lambda a, b, c, F: _sp().Matrix.vstack(*([a.T] * a.rows))),
-    (34, "matrix_norm", (M,), S, (), "{out} = norm({in1})", lambda a, b, c, F, r: _f(np.sqrt(np.sum(a * a))), _sp_norm),
-    (35, "matrix_column_norm", (M,), V, (), "{out} = norm({in1}, axis=0)", lambda a, b, c, F, r: np.sqrt(np.sum(a * a, axis=0)), lambda a, b, c, F: _sp_rows(a.T, _sp_norm)),
-    (36, "matrix_row_norm", (M,), V, (), "{out} = norm({in1}, axis=1)", lambda a, b, c, F, r: np.sqrt(np.sum(a * a, axis=1)), lambda a, b, c, F: _sp_rows(a, _sp_norm)),
+    (34, "matrix_norm", (M,), S, (), "{out} = norm({in1})", lambda a, b, c, F, r: _f(np.sqrt(_sum(a * a))), _sp_norm),
+    (35, "matrix_column_norm", (M,), V, (), "{out} = norm({in1}, axis=0)", lambda a, b, c, F, r: np.sqrt(_row_sums((a * a).T)), lambda a, b, c, F: _sp_rows(a.T, _sp_norm)),
+    (36, "matrix_row_norm", (M,), V, (), "{out} = norm({in1}, axis=1)", lambda a, b, c, F, r: np.sqrt(_row_sums(a * a)), lambda a, b, c, F: _sp_rows(a, _sp_norm)),
     (37, "matrix_transpose", (M,), M, (), "{out} = transpose({in1})", lambda a, b, c, F, r: a.T.copy(), lambda a, b, c, F: a.T),
     (38, "matrix_abs", (M,), M, (), "{out} = abs({in1})", lambda a, b, c, F, r: np.abs(a), _ew(lambda e: _sp().Abs(e))),
     (39, "matrix_sum", (M, M), M, (), "{out} = {in1} + {in2}", lambda a, b, c, F, r: a + b, lambda a, b, c, F: a + b),
     (40, "matrix_diff", (M, M), M, (), "{out} = {in1} - {in2}", lambda a, b, c, F, r: a - b, lambda a, b, c, F: a - b),
     (41, "matrix_product", (M, M), M, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a.multiply_elementwise(b)),
     (42, "matrix_division", (M, M), M, (), "{out} = {in1} / {in2}", lambda a, b, c, F, r: a / b, lambda a, b, c, F: a.multiply_elementwise(b.applyfunc(lambda e: 1 / e))),
-    (43, "matrix_matrix_product", (M, M), M, (), "{out} = matmul({in1}, {in2})", lambda a, b, c, F, r: a @ b, lambda a, b, c, F: a * b),
+    (43, "matrix_matrix_product", (M, M), M, (), "{out} = matmul({in1}, {in2})", lambda a, b, c, F, r: _matmul(a, b), lambda a, b, c, F: a * b),
     (44, "scalar_min", (S, S), S, (), "{out} = minimum({in1}, {in2})", lambda a, b, c, F, r: _f(_smin(a, b)), lambda a, b, c, F: _sp().Min(a, b)),
     (45, "vector_min", (V, V), V, (), "{out} = minimum({in1}, {in2})", lambda a, b, c, F, r: _smin(a, b), lambda a, b, c, F: _sp().Matrix([_sp().Min(x, y) for x, y in zip(a, b, strict=True)])),
     (46, "matrix_min", (M, M), M, (), "{out} = minimum({in1}, {in2})", lambda a, b, c, F, r: np.where(a < b, a, b), lambda a, b, c, F: _sp().Matrix(a.rows, a.cols, [_sp().Min(x, y) for x, y in zip(a, b, strict=True)])),
     (47, "scalar_max", (S, S), S, (), "{out} = maximum({in1}, {in2})", lambda a, b, c, F, r: _f(_smax(a, b)), lambda a, b, c, F: _sp().Max(a, b)),
     (48, "vector_max", (V, V), V, (), "{out} = maximum({in1}, {in2})", lambda a, b, c, F, r: _smax(a, b), lambda a, b, c, F: _sp().Matrix([_sp().Max(x, y) for x, y in zip(a, b, strict=True)])),
     (49, "matrix_max", (M, M), M, (), "{out} = maximum({in1}, {in2})", lambda a, b, c, F, r: np.where(a > b, a, b), lambda a, b, c, F: _sp().Matrix(a.rows, a.cols, [_sp().Max(x, y) for x, y in zip(a, b, strict=True)])),
-    (50, "vector_mean", (V,), S, (), "{out} = mean({in1})", lambda a, b, c, F, r: _f(np.sum(a) / a.size), _sp_mean),
-    (51, "matrix_mean", (M,), S, (), "{out} = mean({in1})", lambda a, b, c, F, r: _f(np.sum(a) / a.size), _sp_mean),
-    (52, "matrix_row_mean", (M,), V, (), "{out} = mean({in1}, axis=1)", lambda a, b, c, F, r: np.sum(a, axis=1) / a.shape[1], lambda a, b, c, F: _sp_rows(a, _sp_mean)),
+    (50, "vector_mean", (V,), S, (), "{out} = mean({in1})", lambda a, b, c, F, r: _sum(a) / a.size, _sp_mean),
+    (51, "matrix_mean", (M,), S, (), "{out} = mean({in1})", lambda a, b, c, F, r: _sum(a) / a.size, _sp_mean),
+    (52, "matrix_row_mean", (M,), V, (), "{out} = mean({in1}, axis=1)", lambda a, b, c, F, r: _row_sums(a) / a.shape[1], lambda a, b, c, F: _sp_rows(a, _sp_mean)),
     (53, "matrix_row_std", (M,), V, (), "{out} = std({in1}, axis=1)", lambda a, b, c, F, r: _row_std(a), lambda a, b, c, F: _sp_rows(a, _sp_std)),
     (54, "vector_std", (V,), S, (), "{out} = std({in1})", lambda a, b, c, F, r: _f(_std(a)), _sp_std),
     (55, "matrix_std", (M,), S, (), "{out} = std({in1})", lambda a, b, c, F, r: _f(_std(a)), _sp_std),

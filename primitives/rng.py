@@ -32,7 +32,9 @@ def stream_start(task_seed: int, eval_seed: int, salt: int) -> int:
 
 
 class Stream:
-    """A SplitMix64 stream: ``next64``, ``uniform`` in [0, 1), Box-Muller ``gaussian``."""
+    """A SplitMix64 stream: ``next64``, ``uniform`` in [0, 1), Box-Muller ``gaussian``.
+
+    Its whole state is one 64-bit integer, so it checkpoints as plain JSON."""
 
     def __init__(self, state: int) -> None:
         self.state = state & MASK64
@@ -48,6 +50,14 @@ class Stream:
         u1 = self.uniform()
         u2 = self.uniform()
         return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+    def random(self) -> float:
+        """Alias of :meth:`uniform` (the ``random.Random`` spelling the mutator uses)."""
+        return self.uniform()
+
+    def gauss(self, mu: float, sigma: float) -> float:
+        """``mu + sigma * N(0, 1)`` by Box-Muller."""
+        return mu + sigma * self.gaussian()
 
     def below(self, n: int) -> int:
         """An integer in [0, n) (used by Fisher-Yates shuffles)."""

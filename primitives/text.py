@@ -33,6 +33,7 @@ from primitives.program import COMPONENT_TITLES, Program
 
 _FLOAT = r"([-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|nan))"
 _INDENT = "  "
+MAX_ADDRESS = 1000  # MemorySpec allows at most 1000 addresses of a kind
 
 
 def _address(kind: int, addr: int) -> str:
@@ -83,7 +84,7 @@ def _compile(op: Op) -> re.Pattern[str]:
 
     pattern = re.sub(r"\\\{(\w+)\\\}|\{(\w+)\}", replace, pattern)
     pattern = pattern.replace(r"\ ", r"\s*")
-    return re.compile(r"\s*" + pattern + r"\s*")
+    return re.compile(r"\s*" + pattern + r"\s*", re.ASCII)
 
 
 _PATTERNS: tuple[tuple[Op, re.Pattern[str]], ...] = tuple((op, _compile(op)) for op in OPS)
@@ -158,6 +159,9 @@ def _check(where: str, row: list[int], consts: list[float], memory: MemorySpec |
         if kind == CONST_INDEX and not 0.0 <= value < 1.0:
             raise ProgramError(f"{where}: index fraction {value!r} must be in [0, 1)")
     addresses = [(kind, row[1 + i]) for i, kind in enumerate(op.inputs)]
+    for kind, addr in [*addresses, (op.output, row[3])]:
+        if kind is not None and addr >= MAX_ADDRESS:
+            raise ProgramError(f"{where}: address {_address(kind, addr)} is too large (at most {MAX_ADDRESS - 1})")
     if op.output is not None:
         out = row[3]
         if out < FIRST_OUT_ADDRESS[op.output]:

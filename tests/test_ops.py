@@ -1,0 +1,164 @@
+"""Every op of the table: the Numba kernel equals the op's NumPy reference (DESIGN.md, "One table").
+
+Each op runs as one instruction through the private jitted ``_run`` on lockstep memory for ``T``
+tasks filled with random and edge values (0, -0, inf, NaN, 1e308, negatives for log/sqrt, |x| > 1
+for arcsin, zero divisors); every task's output must equal ``OPS[code].reference`` on that task's
+inputs, bit for bit (NaN equals NaN), except reductions, whose summation order may differ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from primitives.interpreter import _run
+from primitives.memory import FIRST_OUT_ADDRESS, MATRIX, SCALAR, VECTOR
+from primitives.ops import OPS, PARTIAL_WRITE_OPS
+from primitives.rng import SALT_RANDOM_OPS, Stream, stream_start
+
+N_SCALARS, N_VECTORS, N_MATRICES = 5, 4, 4
+EDGE = (0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e308, 1.5, -2.0, -1.0, 1.0, 710.0, -745.5,
+        5e-324, np.pi / 2)
+# Reductions sum in an order NumPy may not share: no huge finite values, whose partial sums could
+# overflow or cancel in one order and not the other.
+EDGE_REDUCTION = (0.0, -0.0, np.inf, -np.inf, np.nan, 1.5, -2.0, 5e-324)
+REDUCTIONS = frozenset({21, 27, 31, 34, 35, 36, 43, 50, 51, 52, 53, 54, 55})
+TASK_SEEDS = (0, 7, 2**64 - 1)
+
+
+def _fill(shape, rng: np.random.Generator, edge) -> np.ndarray:
+    values = rng.normal(size=shape) * rng.choice([1e-3, 1.0, 50.0], size=shape)
+    mask = rng.random(shape) < 0.3
+    values[mask] = rng.choice(np.array(edge), size=int(mask.sum()))
+    return values
+
+
+def _task_value(bank: np.ndarray, kind: int, address: int, t: int, F: int):
+    """The value at ``address`` of task ``t`` as the reference sees it."""
+    if kind == SCALAR:
+        return float(bank[address, t])
+    if kind == VECTOR:
+        return bank[address, t * F:(t + 1) * F].copy()
+    return bank[address, t * F * F:(t + 1) * F * F].reshape(F, F).copy()
+
+
+def _address_cases(code: int) -> list[tuple[int, int, int]]:
+    """(in1, in2, out): distinct, output aliasing in1 and in2, in1 == in2, reserved inputs."""
+    op = OPS[code]
+    cases = [(2, 3, 1 if op.output in (None, SCALAR) else 2)]
+    if op.output is not None and op.inputs:
+        first_out = FIRST_OUT_ADDRESS[op.output]
+        if op.inputs[0] == op.output:
+            cases.append((3, 2, 3))  # out == in1
+        if len(op.inputs) == 2 and op.inputs[1] == op.output:
+            cases.append((2, 3, 3))  # out == in2
+        if len(op.inputs) == 2 and op.inputs[0] == op.inputs[1]:
+            cases.append((3, 3, max(first_out, 1)))  # in1 == in2
+            if op.output == op.inputs[0]:
+                cases.append((2, 2, 2))  # everything aliased
+        cases.append((0, 0, max(first_out, 1)))  # read s0/v0/m0
+    return cases
+
+
+@pytest.mark.parametrize("T", [1, 3])
+@pytest.mark.parametrize("F", [1, 4, 7])
+@pytest.mark.parametrize("code", [op.code for op in OPS], ids=[op.name for op in OPS])
+def test_kernel_equals_reference(code: int, F: int, T: int) -> None:
+    op = OPS[code]
+    rng = np.random.default_rng(1000 * code + 10 * F + T)
+    edge = EDGE_REDUCTION if code in REDUCTIONS else EDGE
+    for repeat in range(4):
+        for in1, in2, out in _address_cases(code):
+            S = _fill((N_SCALARS, T), rng, edge)
+            V = _fill((N_VECTORS, T * F), rng, edge)
+            Mx = _fill((N_MATRICES, T * F * F), rng, edge)
+            consts = rng.uniform(-1.0, 1.0, size=3)
+            for i, kind in enumerate(op.constants):
+                if kind in ("index", "std"):
+                    consts[i] = rng.uniform(0.0, 1.0)
+            if repeat == 3 and op.random:
+                consts[1] = consts[0] - 0.25  # uniform(a, b) with a >= b gives a
+            code_arr = np.array([[code, in1, in2, out]], dtype=np.int64)
+            data = consts.reshape(1, 3).copy()
+            starts = [stream_start(seed, repeat, SALT_RANDOM_OPS) for seed in TASK_SEEDS[:T]]
+            states = np.array(starts, dtype=np.uint64)
+            tmp = np.zeros(T * F * F + T * F)
+            banks = {SCALAR: S.copy(), VECTOR: V.copy(), MATRIX: Mx.copy()}
+            with np.errstate(all="ignore"):
+                _run(code_arr, data, 0, 1, S, V, Mx, T, F, states, tmp)
+            after = {SCALAR: S, VECTOR: V, MATRIX: Mx}
+            where = f"{op.name} F={F} T={T} in1={in1} in2={in2} out={out} consts={consts}"
+            _check_untouched(op, out, banks, after, where)
+            if op.output is None:
+                continue
+            for t in range(T):
+                stream = Stream(starts[t])
+                if code in PARTIAL_WRITE_OPS:
+                    args = [_task_value(banks[op.output], op.output, out, t, F)]
+                else:
+                    args = [_task_value(banks[kind], kind, addr, t, F)
+                            for kind, addr in zip(op.inputs, (in1, in2), strict=False)]
+                args += [None] * (2 - len(args))
+                with np.errstate(all="ignore"):
+                    expected = op.reference(args[0], args[1], list(consts), F, stream)
+                got = _task_value(after[op.output], op.output, out, t, F)
+                message = f"{where} task {t} inputs {args}"
+                if code in REDUCTIONS:
+                    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12,
+                                               err_msg=message)
+                else:
+                    np.testing.assert_array_equal(got, expected, err_msg=message)
+                    # assert_array_equal treats 0.0 == -0.0; the sign of zero matters downstream.
+                    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected),
+                                                  err_msg=message + " (sign of zero)")
+                assert int(states[t]) == stream.state, f"{message}: random draws differ"
+
+
+def _check_untouched(op, out: int, before: dict, after: dict, where: str) -> None:
+    """Only the output address changes."""
+    for kind in (SCALAR, VECTOR, MATRIX):
+        for address in range(before[kind].shape[0]):
+            if kind == op.output and address == out:
+                continue
+            np.testing.assert_array_equal(
+                after[kind][address], before[kind][address],
+                err_msg=f"{where}: wrote {'svm'[kind]}{address}",
+            )
+
+
+def test_every_op_is_covered() -> None:
+    assert [op.code for op in OPS] == list(range(65))
+    assert REDUCTIONS <= {op.code for op in OPS}
+
+
+# Reductions of inputs whose elements are all equal: common in evolved programs (bcast, uniform
+# with a >= b, const-set), and where std's E[x^2] - mean^2 decides between 0, a tiny number and
+# NaN from rounding alone, so the kernel and the reference must sum in the same order.
+CONSTANT_INPUT_REDUCTIONS = [21, 34, 35, 36, 50, 51, 52, 53, 54, 55]
+
+
+@pytest.mark.parametrize("F", [1, 4, 7, 8])
+@pytest.mark.parametrize("code", CONSTANT_INPUT_REDUCTIONS,
+                         ids=[OPS[c].name for c in CONSTANT_INPUT_REDUCTIONS])
+def test_reduction_of_constant_input_equals_reference_exactly(code: int, F: int) -> None:
+    op = OPS[code]
+    constants = np.random.default_rng(code).uniform(-1.0, 1.0, size=25)
+    T = len(constants)
+    size = F if op.inputs[0] == VECTOR else F * F
+    S = np.zeros((N_SCALARS, T))
+    V = np.zeros((N_VECTORS, T * F))
+    Mx = np.zeros((N_MATRICES, T * F * F))
+    bank = V if op.inputs[0] == VECTOR else Mx
+    bank[1] = np.repeat(constants, size)
+    with np.errstate(all="ignore"):
+        _run(np.array([[code, 1, 0, 2]], dtype=np.int64), np.zeros((1, 3)), 0, 1, S, V, Mx, T, F,
+             np.zeros(T, np.uint64), np.zeros(T * F * F + T * F))
+        out = {SCALAR: S, VECTOR: V, MATRIX: Mx}[op.output]
+        mismatches = []
+        for t, c in enumerate(constants):
+            value = _task_value(bank, op.inputs[0], 1, t, F)
+            expected = np.asarray(op.reference(value, None, [0.0] * 3, F, None))
+            got = np.asarray(_task_value(out, op.output, 2, t, F))
+            if not np.array_equal(got, expected, equal_nan=True):
+                mismatches.append(f"c={c!r}: kernel {got.ravel()[:2]}, reference {expected.ravel()[:2]}")
+    assert not mismatches, f"{op.name} F={F}: {len(mismatches)}/{T} differ, e.g. {mismatches[:3]}"
