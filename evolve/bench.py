@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evolve.errors import EvolveError
 from evolve.evaluation import TaskBatch, per_task_fitness
 from primitives.generate import random_program, usable_ops
 from primitives.memory import MemorySpec
@@ -196,8 +197,11 @@ def measure_startup(python: str = sys.executable) -> dict:
         times = []
         for _ in ("cold", "warm"):
             start = time.perf_counter()
-            subprocess.run([python, "-c", _STARTUP_SCRIPT], env=env, check=True,
-                           capture_output=True, timeout=600)
+            done = subprocess.run([python, "-c", _STARTUP_SCRIPT], env=env, capture_output=True,
+                                  text=True, timeout=600)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise EvolveError(f"start-up benchmark process failed ({done.returncode}): {last}")
             times.append(time.perf_counter() - start)
     return {"cold_compile_s": times[0], "warm_start_s": times[1]}
 

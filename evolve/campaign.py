@@ -15,7 +15,6 @@ resumed seeded run ends exactly as the uninterrupted one.
 from __future__ import annotations
 
 import json
-import random
 import signal
 import sys
 import time
@@ -52,6 +51,7 @@ from evolve.store import (
 from primitives.memory import MemorySpec
 from primitives.ops import OPS_BY_NAME
 from primitives.program import Program, validate
+from primitives.rng import Stream
 from primitives.text import format_program, parse_program
 from problems.registry import get_tasks, make_suite
 
@@ -98,7 +98,7 @@ class Campaign:
             hurdle_percentile=e.hurdle_percentile, max_cost=max_cost,
         )
         mutation_seed, selection_seed = _seeds(c.seed)
-        self.mutation_rng = random.Random(mutation_seed)
+        self.mutation_rng = Stream(mutation_seed)
         self.selection_rng = np.random.Generator(np.random.PCG64(selection_seed))
         self.toolbox = make_toolbox(
             self.space, c.search.mutations, self.evaluator, c.search.tournament_size,
@@ -353,7 +353,7 @@ class Campaign:
             "seconds_to_success": self.seconds_to_success,
             "seconds": self.seconds,
             "progress_rows": self.progress.rows,
-            "mutation_rng": _random_state_to_json(self.mutation_rng.getstate()),
+            "mutation_rng": self.mutation_rng.state,
             "selection_rng": self.selection_rng.bit_generator.state,
             "evaluations": self.evaluator.evaluations,
             "evaluator_individuals": self.evaluator.individuals,
@@ -383,7 +383,7 @@ class Campaign:
             self.success = bool(meta["success"])
             self.seconds_to_success = meta["seconds_to_success"]
             self.prior_seconds = float(meta["seconds"])
-            self.mutation_rng.setstate(_random_state_from_json(meta["mutation_rng"]))
+            self.mutation_rng.state = int(meta["mutation_rng"])
             self.selection_rng.bit_generator.state = meta["selection_rng"]
             self.evaluator.evaluations = int(meta["evaluations"])
             self.evaluator.individuals = int(meta["evaluator_individuals"])
@@ -404,16 +404,6 @@ class Campaign:
             raise CheckpointError(f"{self.run_dir}: checkpoint content is invalid ({exc!r})") from None
 
 
-def _random_state_to_json(state: tuple) -> list:
-    version, internal, gauss = state
-    return [version, list(internal), gauss]
-
-
-def _random_state_from_json(data: list) -> tuple:
-    version, internal, gauss = data
-    return (int(version), tuple(int(v) for v in internal), gauss)
-
-
 def _si(value: float) -> str:
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(value) >= scale:
@@ -427,8 +417,21 @@ def _clock(seconds: float) -> str:
 
 
 def start_campaign(config: Config, run_dir: Path, quiet: bool = False) -> Campaign:
-    """A new campaign in ``run_dir``: writes the resolved ``config.toml`` before any work."""
-    campaign = Campaign(config, run_dir, quiet)
+    """A new campaign in ``run_dir``: writes the resolved ``config.toml`` before any work (an
+    island campaign first starts its executor, so an unreachable scheduler fails before that).
+
+    ``campaign.islands > 1`` runs :class:`evolve.islands.IslandCampaign` whatever the executor, so
+    that a seeded result depends on the number of islands, never on the backend."""
+    if config.campaign.islands > 1:
+        from evolve.islands import IslandCampaign
+
+        campaign = IslandCampaign(config, run_dir, quiet)
+        campaign.open_executor()
+    else:
+        campaign = Campaign(config, run_dir, quiet)
+    if config.campaign.islands == 1 and config.campaign.executor != "serial" and not quiet:
+        print(f"note: campaign.islands = 1: one population runs in this process "
+              f"(campaign.executor = {config.campaign.executor!r} runs islands)", file=sys.stderr)
     atomic_write_text(run_dir / "config.toml", to_toml(config))
     campaign.progress = ProgressLog(run_dir / "progress.csv")
     return campaign
@@ -447,7 +450,12 @@ def resume_campaign(run_dir: Path, quiet: bool = False) -> tuple[Campaign, list[
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{config_path}: unreadable ({exc})") from None
     meta, arrays, warnings = load_checkpoint(run_dir)
-    campaign = Campaign(config, run_dir, quiet)
+    if config.campaign.islands > 1:
+        from evolve.islands import IslandCampaign
+
+        campaign = IslandCampaign(config, run_dir, quiet)
+    else:
+        campaign = Campaign(config, run_dir, quiet)
     campaign.restore(meta, arrays)
     campaign.progress = ProgressLog(run_dir / "progress.csv", keep_rows=campaign.progress_rows)
     return campaign, warnings

@@ -35,7 +35,7 @@ EXECUTORS = ("serial", "processes", "dask")
 
 def _f(default: Any, doc: str, **meta: Any) -> Any:
     if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: default, metadata={"doc": doc, **meta})
+        return field(default_factory=lambda: _deep_copy(default), metadata={"doc": doc, **meta})
     return field(default=default, metadata={"doc": doc, **meta})
 
 

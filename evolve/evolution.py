@@ -8,7 +8,6 @@ Fitness is one value, maximised (``creator.FitnessMax``); individuals are
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,7 +15,9 @@ import numpy as np
 from deap import base, creator, tools
 
 from evolve.mutation import SearchSpace, mutate
+from evolve.mutation_kernel import BatchMutator
 from primitives.program import Program
+from primitives.rng import Stream
 
 # DEAP's creator puts classes in its module namespace; doing it at import time lets spawned
 # worker processes unpickle individuals.
@@ -28,9 +29,22 @@ if not hasattr(creator, "Individual"):
 Individual = creator.Individual
 
 
+_FitnessMax = creator.FitnessMax
+
+
+def _new_individual(instructions: np.ndarray, constants: np.ndarray, sizes: tuple) -> Program:
+    # Equivalent to ``creator.Individual(...)`` without the generic (slow) creator __init__.
+    ind = Individual.__new__(Individual)
+    ind.instructions = instructions
+    ind.constants = constants
+    ind.sizes = sizes
+    ind.fitness = _FitnessMax()
+    return ind
+
+
 def as_individual(program: Program, fitness: float | None = None) -> Program:
     """Wrap a program as a DEAP individual (arrays are shared, not copied)."""
-    ind = Individual(program.instructions, program.constants, program.sizes)
+    ind = _new_individual(program.instructions, program.constants, tuple(int(s) for s in program.sizes))
     if fitness is not None:
         ind.fitness.values = (float(fitness),)
     return ind
@@ -38,7 +52,7 @@ def as_individual(program: Program, fitness: float | None = None) -> Program:
 
 def clone(ind: Program) -> Program:
     """A fast copy of an individual, without its fitness (DEAP's deepcopy is slow in the hot loop)."""
-    return Individual(ind.instructions.copy(), ind.constants.copy(), ind.sizes)
+    return _new_individual(ind.instructions.copy(), ind.constants.copy(), ind.sizes)
 
 
 def select_tournaments(fitness: np.ndarray, k: int, tournament_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -48,18 +62,57 @@ def select_tournaments(fitness: np.ndarray, k: int, tournament_size: int, rng: n
     return draws[np.arange(k), np.argmax(fitness[draws], axis=1)]
 
 
+def breed_python(parents: Sequence[Program], do_mutate: np.ndarray, toolbox: base.Toolbox) -> list[Program]:
+    """Children of ``parents``: a copy each, mutated where ``do_mutate`` (the slow, obvious way)."""
+    children = []
+    for parent, flag in zip(parents, do_mutate.tolist(), strict=True):
+        child = toolbox.clone(parent)
+        if flag:
+            toolbox.mutate(child)
+        children.append(child)
+    return children
+
+
+class _KernelBreeder:
+    """Children of a batch of parents from :class:`BatchMutator` (same draws as ``breed_python``)."""
+
+    def __init__(self, space: SearchSpace, mutations: Sequence[str], stream: Stream) -> None:
+        self.mutator = BatchMutator(space, mutations)
+        self.stream = stream
+
+    def __call__(self, parents: Sequence[Program], do_mutate: np.ndarray) -> list[Program]:
+        state = np.array([self.stream.state], dtype=np.uint64)
+        children = self.mutator(parents, do_mutate, state)
+        self.stream.state = int(state[0])
+        return [_new_individual(i, c, s) for i, c, s in children]
+
+
 def make_toolbox(
     space: SearchSpace,
     mutations: Sequence[str],
     evaluate: Callable[[Sequence[Program]], np.ndarray],
     tournament_size: int,
-    mutation_rng: random.Random,
+    mutation_rng: Stream,
     selection_rng: np.random.Generator,
+    jit: bool = True,
 ) -> base.Toolbox:
-    """Wire DEAP's toolbox: randomness is passed in, never global."""
+    """Wire DEAP's toolbox: randomness is passed in, never global.
+
+    ``breed(parents, do_mutate)`` copies and mutates a batch of parents: with ``jit`` through the
+    batched kernel, otherwise with ``clone`` and ``mutate`` one by one; both draw the same numbers
+    from ``mutation_rng`` and give the same children.
+    """
     toolbox = base.Toolbox()
     toolbox.register("clone", clone)
     toolbox.register("mutate", mutate, space=space, mutations=tuple(mutations), rng=mutation_rng)
+    if jit:
+        toolbox.register("breed", _KernelBreeder(space, mutations, mutation_rng))
+        randomizer = _KernelBreeder(space, ("randomize_algorithm",), mutation_rng)
+        blank = space.no_op_program()
+        toolbox.register("random_individuals", _random_individuals_jit, randomizer, blank)
+    else:
+        toolbox.register("breed", breed_python, toolbox=toolbox)
+        toolbox.register("random_individuals", _random_individuals_python, space, mutation_rng)
     toolbox.register("select", select_tournaments, tournament_size=tournament_size, rng=selection_rng)
     toolbox.register("evaluate", evaluate)
     toolbox.register("random_individual", _random_individual, space, mutation_rng)
@@ -67,7 +120,15 @@ def make_toolbox(
     return toolbox
 
 
-def _random_individual(space: SearchSpace, rng: random.Random) -> Program:
+def _random_individuals_jit(randomizer: _KernelBreeder, blank: Program, k: int) -> list[Program]:
+    return randomizer([blank] * k, np.ones(k, dtype=bool))
+
+
+def _random_individuals_python(space: SearchSpace, rng: Stream, k: int) -> list[Program]:
+    return [_random_individual(space, rng) for _ in range(k)]
+
+
+def _random_individual(space: SearchSpace, rng: Stream) -> Program:
     return as_individual(space.random_program(rng))
 
 
@@ -153,12 +214,7 @@ def regularized_evolution(
         k = min(batch_size, n_children - start)
         winners = toolbox.select(population.fitness, k)
         mutate_draws = rng.random(k) < mutate_prob
-        children = []
-        for index, do_mutate in zip(winners.tolist(), mutate_draws.tolist(), strict=True):
-            child = toolbox.clone(population.members[index])
-            if do_mutate:
-                toolbox.mutate(child)
-            children.append(child)
+        children = toolbox.breed([population.members[i] for i in winners.tolist()], mutate_draws)
         fitness = evaluate_and_assign(toolbox, children)
         for child, fit in zip(children, fitness.tolist(), strict=True):
             population.replace_oldest(child, fit)
@@ -185,7 +241,7 @@ def random_search(
     produced: list[Program] = []
     for start in range(0, n_candidates, batch_size):
         k = min(batch_size, n_candidates - start)
-        candidates = [toolbox.random_individual() for _ in range(k)]
+        candidates = toolbox.random_individuals(k)
         evaluate_and_assign(toolbox, candidates)
         if halloffame is not None:
             halloffame.update(candidates)

@@ -86,7 +86,7 @@ def programs_to_text(programs: Sequence[Program], fitness: Sequence[float], labe
 def read_hall_of_fame(path: Path) -> list[tuple[Program, float]]:
     """``(program, fitness)`` pairs from a ``hall_of_fame.txt``."""
     entries, block, fitness = [], [], None
-    for line in Path(path).read_text().splitlines() + ["# rank end"]:
+    for line in [*Path(path).read_text().splitlines(), "# rank end"]:
         if line.startswith("# rank "):
             if block and fitness is not None:
                 entries.append((parse_program("\n".join(block), source=str(path)), fitness))

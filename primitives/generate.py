@@ -17,7 +17,6 @@ from primitives.memory import FIRST_OUT_ADDRESS, MemorySpec, ProgramError
 from primitives.ops import CONST_RANGES, OPS
 from primitives.program import Program
 
-
 Rng = np.random.Generator | random.Random
 
 

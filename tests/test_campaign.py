@@ -143,7 +143,7 @@ def _wait_for(path: Path, timeout: float = 120.0) -> None:
 
 @pytest.mark.parametrize("how", ["kill9", "ctrl_c"])
 def test_killed_run_resumes_to_the_same_result(tmp_path, how):
-    n = 60000
+    n = 150000
     whole = tmp_path / "whole"
     proc = _cli("run", "linear-demo", "--quiet", "--out", str(whole), *_sets(n))
     out, err = proc.communicate(timeout=300)

@@ -144,3 +144,37 @@ def test_broken_entry_point_is_a_clear_error(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "broken" in result.stdout and "missing_module:Nope" in result.stdout
     assert "broken_suite" in result.stdout and "failed to load" in result.stdout
+
+
+def test_cli_lists_and_evaluates_entry_point_suite(third_party_path):
+    import json
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(third_party_path), str(ROOT)]),
+    }
+
+    def evolve(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "evolve.cli", *argv],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )
+
+    listing = evolve("problems")
+    assert listing.returncode == 0, listing.stderr
+    assert "sine  [thirdparty_suite]" in listing.stdout and "linear  [built-in]" in listing.stdout
+    assert "Noisy sine regression" in listing.stdout and "--param noise" in listing.stdout
+
+    records = {r["name"]: r for r in json.loads(evolve("problems", "--json").stdout)}
+    assert records["sine"]["source"] == "thirdparty_suite"
+
+    result = evolve("eval", "linear_sgd", "--problem", "sine", "--tasks", "2")
+    assert result.returncode == 0, result.stderr
+    assert "suite 'sine'" in result.stdout and "mean" in result.stdout
+    scored = evolve("eval", "linear_sgd", "--problem", "sine", "--tasks", "2", "--json",
+                    "--param", "features_size=3")
+    assert scored.returncode == 0, scored.stderr
+    assert len(json.loads(scored.stdout)["per_task"]) == 2
+    bad = evolve("eval", "linear_sgd", "--problem", "sine", "--param", "noise=loud")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "'noise'" in bad.stderr and "float" in bad.stderr

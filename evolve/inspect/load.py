@@ -1,0 +1,90 @@
+"""Reading what to inspect: a run directory (``best.txt`` + ``config.toml``) or a program file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolve.errors import EvolveError
+from primitives.memory import MemorySpec
+from primitives.program import Program
+from primitives.text import parse_program
+
+
+@dataclass
+class Source:
+    """A program to inspect and, when it comes from a run directory, the run's config."""
+
+    program: Program
+    path: Path
+    run_dir: Path | None = None
+    config: object | None = None
+
+    @property
+    def memory(self) -> MemorySpec:
+        need = self.program.required_memory()
+        if self.config is None:
+            return need
+        m = self.config.memory
+        return MemorySpec(max(need.scalars, m.scalars), max(need.vectors, m.vectors),
+                          max(need.matrices, m.matrices))
+
+
+def load_source(path: str | Path) -> Source:
+    """A program from ``path``: a run directory (its ``best.txt``) or a program ``.txt`` file."""
+    path = Path(path)
+    if path.is_dir():
+        best = path / "best.txt"
+        if not best.exists():
+            raise EvolveError(f"{path}: a run directory must hold best.txt (none found)")
+        return Source(read_program(best), best, path, load_run_config(path))
+    if not path.exists():
+        raise EvolveError(f"{path}: no such run directory or program file")
+    return Source(read_program(path), path)
+
+
+def read_program(path: Path) -> Program:
+    return parse_program(path.read_text(), source=str(path))
+
+
+def load_run_config(run_dir: Path):
+    from evolve.config import load_config
+
+    config = run_dir / "config.toml"
+    if not config.exists():
+        return None
+    return load_config(str(config))
+
+
+def final_tasks(config, split: str = "final", n: int | None = None):
+    """The run's held-out tasks: the suite with the select/final overrides, split ``final``."""
+    from problems.registry import get_tasks, make_suite
+
+    params = {**config.problem.params}
+    if split != "search":
+        params.update(config.problem.select)
+    suite = make_suite(config.problem.name, params)
+    return get_tasks(suite, split, n if n is not None else config.tasks.final, config.seed)
+
+
+def eval_type_of(source: Source, default: str = "rms") -> str:
+    if source.config is None:
+        return default
+    return final_tasks(source.config, n=1)[0].eval_type
+
+
+_HEADER = re.compile(r"^#\s*rank\s+(\d+)\s+fitness\s+(\S+)")
+
+
+def read_hall_of_fame(path: Path) -> list[tuple[int, float, Program]]:
+    """``(rank, fitness, program)`` blocks of a ``hall_of_fame.txt``."""
+    blocks: list[tuple[int, float, list[str]]] = []
+    for line in path.read_text().splitlines():
+        match = _HEADER.match(line.strip())
+        if match:
+            blocks.append((int(match.group(1)), float(match.group(2)), []))
+        elif blocks:
+            blocks[-1][2].append(line)
+    return [(rank, fit, parse_program("\n".join(lines), source=f"{path} rank {rank}"))
+            for rank, fit, lines in blocks]
