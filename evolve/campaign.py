@@ -396,7 +396,10 @@ class Campaign:
                     ind.fitness.values = (fit,)
                 self.population = Population(members, fitness.copy(), int(meta["population_head"]))
             hof = programs_from_arrays(arrays, "hof")
-            self.halloffame.update([as_individual(p, f) for p, f in zip(hof, arrays["hof_fitness"].tolist(), strict=True)])
+            # Insert lowest-ranked first: DEAP puts a newcomer before its equals, so this
+            # rebuilds the same order among ties as the uninterrupted run had.
+            for program, fit in reversed(list(zip(hof, arrays["hof_fitness"].tolist(), strict=True))):
+                self.halloffame.insert(as_individual(program, fit))
             if meta["has_candidate"]:
                 self.candidate = programs_from_arrays(arrays, "candidate")[0]
             self.progress_rows = int(meta["progress_rows"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -146,7 +145,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, how):
     n = 150000
     whole = tmp_path / "whole"
     proc = _cli("run", "linear-demo", "--quiet", "--out", str(whole), *_sets(n))
-    out, err = proc.communicate(timeout=300)
+    _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
 
     part = tmp_path / "part"
@@ -157,7 +156,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, how):
         proc.kill()
     else:
         proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     if how == "kill9":
         assert proc.returncode == -signal.SIGKILL
     else:
@@ -167,7 +166,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, how):
     if how == "kill9":
         assert not summary_before.exists()
     proc = _cli("resume", str(part), "--quiet")
-    out, err = proc.communicate(timeout=300)
+    _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert run_files(part) == run_files(whole)
 
@@ -193,7 +192,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, how):
 def test_bad_config_fails_before_work_with_one_line(tmp_path, args, needle):
     out_dir = tmp_path / "out"
     proc = _cli("run", "linear-demo", "--out", str(out_dir), *args)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
     assert "Traceback" not in err
     assert needle in err
