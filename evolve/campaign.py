@@ -2,7 +2,8 @@
 
 A campaign runs one experiment at a time on the *search* tasks. Whenever an experiment finds a
 new best search fitness of at least ``select_min_search_fitness``, that program is checked on the
-*select* tasks; the campaign succeeds when a select fitness reaches ``success_fitness``. An
+*select* tasks; the campaign succeeds when a select fitness reaches ``success_fitness`` (or, with
+``success_baseline``, the select fitness of a reference algorithm such as linear SGD). An
 experiment that has not improved for ``stall_individuals`` individuals is restarted from a fresh
 population. The reported number is the best-select program's fitness on *final* tasks that no
 search step has seen (AutoML-Zero §4, "experiment details").
@@ -83,6 +84,10 @@ class Campaign:
         ops = tuple(tuple(OPS_BY_NAME[n].code for n in names) for names in (a.setup_ops, a.predict_ops, a.learn_ops))
         self.space = SearchSpace(ops, tuple(a.init_sizes), tuple(a.min_sizes), tuple(a.max_sizes), self.memory)
         self.initial_program = self._initial_program()
+        self.success_threshold = c.campaign.success_fitness
+        if c.campaign.success_baseline:
+            baseline = self._load_program(c.campaign.success_baseline, "campaign.success_baseline")
+            self.success_threshold = self.score(baseline, self.select_batch, baseline.required_memory())
         e = c.evaluation
         max_cost = 0.0
         if e.max_cost_ratio > 0:
@@ -118,26 +123,30 @@ class Campaign:
         self.candidate_select = -1.0
         self.success = False
         self.seconds_to_success: float | None = None
+        self.individuals_to_success: int | None = None
         self.prior_seconds = 0.0
         self.progress: ProgressLog | None = None
         self._stop_signal = False
 
     # ------------------------------------------------------------------ setup
 
+    @staticmethod
+    def _load_program(name: str, field: str) -> Program:
+        if name in BUILTIN_ALGORITHMS:
+            return load_algorithm(name)
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(
+                f"{field} = {name!r}: expected {', '.join(BUILTIN_ALGORITHMS)} or a program file"
+                + (" (or random, no_op)" if field == "algorithm.initial" else "")
+            )
+        return parse_program(path.read_text(), source=str(path))
+
     def _initial_program(self) -> Program | None:
         initial = self.config.algorithm.initial
         if initial in ("random", "no_op"):
             return None
-        if initial in BUILTIN_ALGORITHMS:
-            program = load_algorithm(initial)
-        else:
-            path = Path(initial)
-            if not path.is_file():
-                raise ConfigError(
-                    f"algorithm.initial = {initial!r}: expected random, no_op, "
-                    f"{', '.join(BUILTIN_ALGORITHMS)} or a program file"
-                )
-            program = parse_program(path.read_text(), source=str(path))
+        program = self._load_program(initial, "algorithm.initial")
         validate(program, self.memory)
         return program
 
@@ -183,13 +192,14 @@ class Campaign:
             self.candidate = Program(program.instructions.copy(), program.constants.copy(), program.sizes)
             self.candidate_select = select
             self.candidate_search = float(fitness[best])
-        if select >= self.config.campaign.success_fitness and not self.success:
+        if select >= self.success_threshold and not self.success:
             self.success = True
             self.seconds_to_success = self.seconds
+            self.individuals_to_success = self.individuals
 
-    def score(self, program: Program, batch: TaskBatch) -> float:
+    def score(self, program: Program, batch: TaskBatch, memory: MemorySpec | None = None) -> float:
         e = self.config.evaluation
-        per_task, _ = per_task_fitness([program], batch, self.memory, max_abs_error=e.max_abs_error)
+        per_task, _ = per_task_fitness([program], batch, memory or self.memory, max_abs_error=e.max_abs_error)
         return float(reduce_fitness(per_task, e.reduction)[0])
 
     def _step(self) -> None:
@@ -319,7 +329,9 @@ class Campaign:
         seconds = self.seconds
         summary = {
             "success": bool(self.success),
+            "success_threshold": self.success_threshold,
             "seconds_to_success": self.seconds_to_success,
+            "individuals_to_success": self.individuals_to_success,
             "stopped_by": reason,
             "evaluations": int(self.evaluator.evaluations),
             "individuals": int(self.individuals),
@@ -351,6 +363,7 @@ class Campaign:
             "candidate_select": self.candidate_select,
             "success": self.success,
             "seconds_to_success": self.seconds_to_success,
+            "individuals_to_success": self.individuals_to_success,
             "seconds": self.seconds,
             "progress_rows": self.progress.rows,
             "mutation_rng": self.mutation_rng.state,
@@ -382,6 +395,7 @@ class Campaign:
                 setattr(self, key, float(meta[key]))
             self.success = bool(meta["success"])
             self.seconds_to_success = meta["seconds_to_success"]
+            self.individuals_to_success = meta["individuals_to_success"]
             self.prior_seconds = float(meta["seconds"])
             self.mutation_rng.state = int(meta["mutation_rng"])
             self.selection_rng.bit_generator.state = meta["selection_rng"]

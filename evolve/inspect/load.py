@@ -32,7 +32,8 @@ class Source:
 
 
 def load_source(path: str | Path) -> Source:
-    """A program from ``path``: a run directory (its ``best.txt``) or a program ``.txt`` file."""
+    """A program from ``path``: a run directory (its ``best.txt``), a program ``.txt`` file or the
+    name of a shipped algorithm (``linear_sgd``, ``logistic_sgd``, ``nn_2layer``)."""
     path = Path(path)
     if path.is_dir():
         best = path / "best.txt"
@@ -40,7 +41,14 @@ def load_source(path: str | Path) -> Source:
             raise EvolveError(f"{path}: a run directory must hold best.txt (none found)")
         return Source(read_program(best), best, path, load_run_config(path))
     if not path.exists():
-        raise EvolveError(f"{path}: no such run directory or program file")
+        from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
+
+        if str(path) in BUILTIN_ALGORITHMS:
+            return Source(load_algorithm(str(path)), path)
+        raise EvolveError(
+            f"{path}: no such run directory or program file (shipped algorithms: "
+            f"{', '.join(BUILTIN_ALGORITHMS)})"
+        )
     return Source(read_program(path), path)
 
 
