@@ -29,15 +29,21 @@ from evolve.errors import CheckpointError, ConfigError
 from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
 from evolve.evaluator import SearchEvaluator, op_costs, program_cost
 from evolve.evolution import (
+    ParetoPopulation,
     Population,
     as_individual,
+    as_sized,
+    evaluate_sized,
     initial_population,
     make_hall_of_fame,
     make_statistics,
     make_toolbox,
+    nsga2_generation,
+    nsga2_survivors,
     random_search,
     regularized_evolution,
 )
+from evolve.inspect.prune import prune
 from evolve.mutation import SearchSpace
 from evolve.store import (
     ProgressLog,
@@ -109,10 +115,11 @@ class Campaign:
             self.space, c.search.mutations, self.evaluator, c.search.tournament_size,
             self.mutation_rng, self.selection_rng,
         )
+        self.toolbox.register("effective_size", effective_size)
         self.halloffame = make_hall_of_fame(c.campaign.hall_of_fame_size)
         self.stats = make_statistics()
         # campaign state
-        self.population: Population | None = None
+        self.population: Population | ParetoPopulation | None = None
         self.experiment = 0
         self.individuals = 0
         self.experiment_start = 0
@@ -172,7 +179,13 @@ class Campaign:
             self.population = None
             return
         s = self.config.search
-        self.population = initial_population(self.toolbox, s.population_size, s.batch_size, self._make_member)
+        if s.method == "nsga2":
+            members = [as_sized(self._make_member()) for _ in range(s.population_size)]
+            for start in range(0, len(members), s.batch_size):
+                evaluate_sized(self.toolbox, members[start : start + s.batch_size])
+            self.population = nsga2_survivors(members, s.population_size)
+        else:
+            self.population = initial_population(self.toolbox, s.population_size, s.batch_size, self._make_member)
         self.individuals += s.population_size
         self.halloffame.update(self.population.members)
         self._consider(self.population.members, self.population.fitness)
@@ -206,6 +219,10 @@ class Campaign:
         s = self.config.search
         if s.method == "random":
             children = random_search(self.toolbox, s.batch_size, s.batch_size, self.halloffame)
+        elif s.method == "nsga2":
+            self.population, children = nsga2_generation(
+                self.population, self.toolbox, s.mutate_prob, self.selection_rng, self.halloffame
+            )
         else:
             children = regularized_evolution(
                 self.population, self.toolbox, s.batch_size, s.mutate_prob, self.selection_rng,
@@ -319,6 +336,14 @@ class Campaign:
             self.run_dir / "hall_of_fame.txt",
             programs_to_text(hof, [ind.fitness.values[0] for ind in hof]),
         )
+        if isinstance(self.population, ParetoPopulation):
+            unique = {m.fitness.values: m for m in self.population.front()}  # one per point
+            front = [unique[key] for key in sorted(unique, key=lambda v: (v[1], v[0]))]
+            atomic_write_text(self.run_dir / "pareto_front.txt", "\n".join(
+                f"# point {i} fitness {m.fitness.values[0]!r} size {int(m.fitness.values[1])}\n"
+                + format_program(prune(m))
+                for i, m in enumerate(front)
+            ))
         if program is not None:
             header = (
                 f"# discovered by `evolve run {self.config.name}` (seed {self.config.seed})\n"
@@ -371,7 +396,7 @@ class Campaign:
             "evaluations": self.evaluator.evaluations,
             "evaluator_individuals": self.evaluator.individuals,
             "hurdle_scores": self.evaluator.hurdle_scores,
-            "population_head": self.population.head if self.population is not None else 0,
+            "population_head": getattr(self.population, "head", 0),
             "has_population": self.population is not None,
             "has_candidate": self.candidate is not None,
         }
@@ -380,6 +405,10 @@ class Campaign:
         if self.population is not None:
             arrays.update(programs_to_arrays(self.population.members, "population"))
             arrays["population_fitness"] = self.population.fitness
+        if isinstance(self.population, ParetoPopulation):
+            arrays["population_effective_size"] = self.population.effective_sizes
+            arrays["population_rank"] = self.population.rank
+            arrays["population_crowding"] = self.population.crowding
         hof = list(self.halloffame)
         arrays.update(programs_to_arrays(hof, "hof"))
         arrays["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
@@ -403,7 +432,20 @@ class Campaign:
             self.evaluator.individuals = int(meta["evaluator_individuals"])
             self.evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
             self.evaluator.cache.load_arrays(arrays)
-            if meta["has_population"]:
+            nsga2 = self.config.search.method == "nsga2"
+            if meta["has_population"] and nsga2:
+                programs = programs_from_arrays(arrays, "population")
+                members = [
+                    as_sized(p, f, s) for p, f, s in zip(
+                        programs, arrays["population_fitness"].tolist(),
+                        arrays["population_effective_size"].tolist(), strict=True)
+                ]
+                crowding = arrays["population_crowding"].astype(np.float64)
+                for ind, distance in zip(members, crowding.tolist(), strict=True):
+                    ind.fitness.crowding_dist = distance
+                rank = arrays["population_rank"].astype(np.int64)
+                self.population = ParetoPopulation(members, rank, crowding)
+            elif meta["has_population"]:
                 members = [as_individual(p) for p in programs_from_arrays(arrays, "population")]
                 fitness = arrays["population_fitness"].astype(np.float64)
                 for ind, fit in zip(members, fitness.tolist(), strict=True):
@@ -413,12 +455,20 @@ class Campaign:
             # Insert lowest-ranked first: DEAP puts a newcomer before its equals, so this
             # rebuilds the same order among ties as the uninterrupted run had.
             for program, fit in reversed(list(zip(hof, arrays["hof_fitness"].tolist(), strict=True))):
-                self.halloffame.insert(as_individual(program, fit))
+                if nsga2:
+                    self.halloffame.insert(as_sized(program, fit, effective_size(program)))
+                else:
+                    self.halloffame.insert(as_individual(program, fit))
             if meta["has_candidate"]:
                 self.candidate = programs_from_arrays(arrays, "candidate")[0]
             self.progress_rows = int(meta["progress_rows"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{self.run_dir}: checkpoint content is invalid ({exc!r})") from None
+
+
+def effective_size(program: Program) -> int:
+    """Instructions left after dead-code elimination (the size objective of NSGA-II)."""
+    return len(prune(program))
 
 
 def _si(value: float) -> str:

@@ -224,3 +224,34 @@ def test_resume_of_a_non_run_directory_is_a_clear_error(tmp_path):
     proc = _cli("resume", str(tmp_path))
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "not a run directory" in err
+
+
+def test_nsga2_campaign_writes_a_pareto_front_and_resumes_exactly(tmp_path):
+    extra = ("search.method=\"nsga2\"", "search.population_size=40")
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    start_campaign(small_config(1200, *extra), whole, quiet=True).run()
+    text = (whole / "pareto_front.txt").read_text()
+    points = [line.split() for line in text.splitlines() if line.startswith("# point")]
+    assert points
+    sizes = [int(p[-1]) for p in points]
+    fitness = [float(p[4]) for p in points]
+    assert sizes == sorted(sizes)
+    # Along a Pareto front, a larger program must be strictly fitter.
+    assert all(b > a for a, b in zip(fitness, fitness[1:], strict=False))
+
+    part = tmp_path / "part"
+    part.mkdir()
+    campaign = start_campaign(small_config(1200, *extra), part, quiet=True)
+    original_step = campaign._step
+
+    def step_then_stop():
+        original_step()
+        if campaign.individuals >= 600:
+            campaign._stop_signal = True
+
+    campaign._step = step_then_stop
+    campaign.run()
+    resume_campaign(part, quiet=True)[0].run()
+    assert run_files(part) == run_files(whole)
+    assert (part / "pareto_front.txt").read_text() == text

@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="run directory (default results/<name>-<time>-s<seed>)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config field (repeatable)")
-    p.add_argument("--workers", type=int, help="worker processes (islands run in parallel)")
+    p.add_argument("--workers", type=int,
+                   help="worker processes; with a one-population config, N > 1 also runs N islands "
+                        "(on the processes executor unless --executor says otherwise)")
     p.add_argument("--executor", choices=("serial", "processes", "dask"), help="who runs the islands")
     p.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT")
     p.add_argument("--quiet", action="store_true", help="no live progress; print the summary JSON")
@@ -60,7 +62,15 @@ def resolve_config(args: argparse.Namespace):
         value = getattr(args, flag, None)
         if value is not None:
             overrides.append(f"{path}={json.dumps(value)}")
-    return config_from_dict(apply_overrides(load_source(args.config), overrides))
+    config = config_from_dict(apply_overrides(load_source(args.config), overrides))
+    workers = getattr(args, "workers", None)
+    if workers and workers > 1 and config.campaign.islands == 1:
+        # One island per worker: ``--workers N`` alone parallelises a one-population config.
+        overrides.append(f"campaign.islands={workers}")
+        if args.executor is None and config.campaign.executor == "serial":
+            overrides.append('campaign.executor="processes"')
+        config = config_from_dict(apply_overrides(load_source(args.config), overrides))
+    return config
 
 
 def run(args: argparse.Namespace) -> int:

@@ -79,6 +79,37 @@ def progress_plots(rows: list[dict]) -> dict[str, bytes]:
     return plots
 
 
+def pareto_plot(path: Path) -> bytes | None:
+    """PNG of the NSGA-II Pareto front (fitness vs effective size) from ``pareto_front.txt``."""
+    if not path.exists():
+        return None
+    points = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if line.startswith("# point") and len(parts) >= 7:
+            points.append((int(parts[6]), float(parts[4])))
+    if not points:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes, fitness = zip(*sorted(points), strict=True)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2), dpi=80)
+    ax.step(sizes, fitness, where="post", alpha=0.5)
+    ax.plot(sizes, fitness, "o")
+    ax.set_xlabel("effective (pruned) size")
+    ax.set_ylabel("search fitness")
+    ax.set_title("Pareto front (NSGA-II)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
                  baselines: bool = True) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``plots/*.png``) and ``report.html`` into ``run_dir``."""
@@ -102,6 +133,9 @@ def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
                      max_abs_error=config.evaluation.max_abs_error,
                      reduction=config.evaluation.reduction, baselines=baselines)
     plots = progress_plots(rows)
+    front = pareto_plot(run_dir / "pareto_front.txt")
+    if front is not None:
+        plots["pareto_front"] = front
 
     brief = [
         ("problem", f"{config.problem.name} {config.problem.params or ''}"

@@ -1,0 +1,176 @@
+"""Executors: who runs the island epochs (in this process, a process pool, or a Dask cluster).
+
+One small interface, :class:`Executor`: ``map(fn, items) -> list`` (results in the order of
+``items``) and ``close()``. Work is coarse (one item is an island epoch of thousands of
+evaluations) and travels as plain data, so the three backends differ only in where ``fn`` runs:
+
+- ``serial``: in this process, one item after the other.
+- ``processes``: a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` spawned processes
+  (the default on one machine: one island per core). Workers inherit the environment, hence
+  ``NUMBA_CACHE_DIR``, and load the compiled kernels from the on-disk cache.
+- ``dask``: a ``distributed`` cluster: a ``LocalCluster(n_workers=workers, threads_per_worker=1,
+  processes=True)`` started here, or the running cluster whose scheduler is at ``scheduler``.
+
+Faults: a worker that dies mid-item costs that item, which is submitted again (the pool is rebuilt
+when it broke); ``fn`` must therefore be a pure function of its item. An item whose worker dies
+:data:`MAX_ATTEMPTS` times, or a scheduler that cannot be reached, is one :class:`EvolveError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from evolve.errors import ConfigError, EvolveError
+
+MAX_ATTEMPTS = 3
+SCHEDULER_TIMEOUT_S = 5.0
+
+
+class Executor(Protocol):
+    """Runs a module-level function over items; results come back in the order of the items."""
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list: ...
+
+    def close(self) -> None: ...
+
+
+class SerialExecutor:
+    """Every item in this process, in order."""
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
+        return [fn(item) for item in items]
+
+    def close(self) -> None:
+        pass
+
+
+class _RetryingExecutor:
+    """Submits every item, collects results in order, and resubmits the items whose worker died."""
+
+    lost: tuple[type[BaseException], ...] = ()
+
+    def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
+        raise NotImplementedError
+
+    def _recover(self) -> None:
+        """Make the backend usable again after a worker died."""
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
+        results: list[Any] = [None] * len(items)
+        todo = list(range(len(items)))
+        for _attempt in range(MAX_ATTEMPTS):
+            failed: list[int] = []
+            futures = []
+            for i in todo:
+                try:
+                    futures.append((i, self._submit(fn, items[i])))
+                except self.lost:
+                    failed.append(i)
+            for i, future in futures:
+                try:
+                    results[i] = future.result()
+                except self.lost:
+                    failed.append(i)
+            if not failed:
+                return results
+            self._recover()
+            todo = sorted(failed)
+        raise EvolveError(f"{type(self).__name__}: a worker died {MAX_ATTEMPTS} times running the same item")
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; the coordinator stops cleanly after the round.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessExecutor(_RetryingExecutor):
+    """A pool of ``workers`` spawned processes (spawn: no fork of a threaded parent)."""
+
+    lost = (BrokenProcessPool,)
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_sigint,
+            )
+        return self._pool.submit(fn, item)
+
+    def _recover(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(_RetryingExecutor):
+    """A ``distributed`` client of a local cluster (started here) or of a running scheduler."""
+
+    def __init__(self, workers: int, scheduler: str = "") -> None:
+        from distributed import Client, KilledWorker, LocalCluster
+        from distributed.comm import CommClosedError
+
+        # a dead worker's task is rescheduled by Dask itself; these reach us when that gave up
+        self.lost = (KilledWorker, CancelledError, CommClosedError)
+        self._cluster = None
+        if scheduler:
+            _check_address(scheduler)
+            try:
+                self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise EvolveError(
+                    f"campaign.scheduler = {scheduler!r}: cannot reach the Dask scheduler "
+                    f"within {SCHEDULER_TIMEOUT_S:g} s ({exc})"
+                ) from None
+        else:
+            numba_cache = os.environ.get("NUMBA_CACHE_DIR")
+            self._cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR, env={"NUMBA_CACHE_DIR": numba_cache} if numba_cache else None,
+            )
+            self.client = Client(self._cluster, set_as_default=False)
+
+    def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
+        return self.client.submit(fn, item, pure=False)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def _check_address(address: str) -> None:
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = None
+    if parts is None or not parts.scheme or not parts.hostname or port is None:
+        raise ConfigError(f"campaign.scheduler = {address!r}: expected a Dask scheduler address tcp://HOST:PORT")
+
+
+def make_executor(kind: str, workers: int = 1, scheduler: str = "") -> Executor:
+    """The executor named by ``campaign.executor`` (serial, processes or dask)."""
+    if kind == "serial":
+        return SerialExecutor()
+    if kind == "processes":
+        return ProcessExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(workers, scheduler)
+    raise ConfigError(f"campaign.executor = {kind!r}: expected one of serial, processes, dask")

@@ -1,0 +1,338 @@
+"""Islands: several aging populations that evolve apart and exchange migrants (DESIGN.md, Search).
+
+A round of an island campaign::
+
+    for every island, in parallel (an executor: serial, processes or dask):
+        epoch: evolve migration_interval children by regularized evolution
+               (the first epoch of an experiment first builds and scores the initial population)
+    coordinator, in island order: count the individuals, update the hall of fame, check each
+        island's best child of the epoch on the select tasks (as Campaign does)
+    migration (:func:`migrate`): every island copies a uniformly random half of its members to a
+        shared pool; the pool is shuffled and dealt out, half a population to each island, where
+        the migrants are appended as the newest members and as many of the oldest die
+
+An epoch is a pure function of (config, island state, n): :func:`run_island_epoch` gets the config
+as TOML text and the island as plain data (numpy arrays + JSON-able meta: programs, fitness, ring
+head, both RNG states, FEC cache, counters) and returns the new state. Migration is done by the
+coordinator with its own seeded stream, so a seeded run gives the same result whichever executor
+runs it, however many workers it has, and whether workers died on the way (their epoch is rerun
+from the same state). The checkpoint holds every island; a resumed run equals the uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evolve.campaign import Campaign
+from evolve.config import Config, config_from_dict, to_toml
+from evolve.errors import CheckpointError, ConfigError
+from evolve.evolution import (
+    Population,
+    as_individual,
+    initial_population,
+    make_hall_of_fame,
+    random_search,
+    regularized_evolution,
+)
+from evolve.executors import Executor, make_executor
+from evolve.store import programs_from_arrays, programs_to_arrays, save_checkpoint
+from primitives.program import Program
+
+# ---------------------------------------------------------------------------- island state
+
+
+def island_streams(seed: int, islands: int) -> tuple[np.random.SeedSequence, list[tuple[int, int]]]:
+    """The migration stream's seed and each island's (mutation, selection) seeds, all independent."""
+    children = np.random.SeedSequence(seed).spawn(islands + 1)
+    return children[0], [tuple(int(v) for v in c.generate_state(2, dtype=np.uint64)) for c in children[1:]]
+
+
+def mutation_state(rng: Any) -> Any:
+    """The mutation stream's state as JSON (``random.Random`` or a ``primitives.rng.Stream``)."""
+    if hasattr(rng, "getstate"):
+        version, internal, gauss = rng.getstate()
+        return [version, list(internal), gauss]
+    return int(rng.state)
+
+
+def set_mutation_state(rng: Any, state: Any) -> None:
+    if hasattr(rng, "setstate"):
+        version, internal, gauss = state
+        rng.setstate((int(version), tuple(int(v) for v in internal), gauss))
+    else:
+        rng.state = int(state)
+
+
+def fresh_island(mutation_rng: Any, selection_seed: int) -> dict:
+    """An island with no population yet, an empty FEC cache, the given mutation stream and a
+    fresh selection stream."""
+    meta = {
+        "mutation_rng": mutation_state(mutation_rng),
+        "selection_rng": np.random.PCG64(selection_seed).state,
+        "has_population": False,
+        "head": 0,
+        "evaluations": 0,
+        "evaluator_individuals": 0,
+        "hurdle_scores": [],
+    }
+    arrays = {"fec_keys": np.zeros(0, np.uint64), "fec_values": np.zeros(0), "fec_counts": np.zeros(2, np.int64)}
+    return {"meta": meta, "arrays": arrays}
+
+
+def island_population(island: dict) -> Population | None:
+    meta, arrays = island["meta"], island["arrays"]
+    if not meta["has_population"]:
+        return None
+    fitness = arrays["population_fitness"].astype(np.float64)
+    members = [as_individual(p, f) for p, f in zip(programs_from_arrays(arrays, "population"), fitness.tolist(), strict=True)]
+    return Population(members, fitness.copy(), int(meta["head"]))
+
+
+def with_population(island: dict, population: Population | None) -> dict:
+    """A copy of ``island`` holding ``population`` (None: no population)."""
+    arrays = {k: v for k, v in island["arrays"].items() if not k.startswith("population_")}
+    if population is not None:
+        arrays.update(programs_to_arrays(population.members, "population"))
+        arrays["population_fitness"] = np.asarray(population.fitness, dtype=np.float64).copy()
+    meta = {**island["meta"], "has_population": population is not None,
+            "head": population.head if population is not None else 0}
+    return {"meta": meta, "arrays": arrays}
+
+
+# ---------------------------------------------------------------------------- the epoch (workers)
+
+_WORLDS: dict[str, Campaign] = {}
+
+
+def _world(config_toml: str) -> Campaign:
+    """Tasks, evaluator and toolbox of a config, built once per process (keyed by the TOML text)."""
+    world = _WORLDS.get(config_toml)
+    if world is None:
+        _WORLDS.clear()
+        world = Campaign(config_from_dict(tomllib.loads(config_toml)), Path("."), quiet=True)
+        _WORLDS[config_toml] = world
+    return world
+
+
+def run_island_epoch(task: dict) -> dict:
+    """One island evolves ``task["n"]`` children from ``task["state"]`` under ``task["config"]``.
+
+    Returns ``{"state": new island state, "added": individuals produced, "best": the epoch's
+    hall of fame as program arrays + "hof_fitness"}``. Pure: the same task gives the same result
+    in any process, and the input state is not modified.
+    """
+    world = _world(task["config"])
+    meta, arrays, n = task["state"]["meta"], task["state"]["arrays"], int(task["n"])
+    s = world.config.search
+    set_mutation_state(world.mutation_rng, meta["mutation_rng"])
+    world.selection_rng.bit_generator.state = meta["selection_rng"]
+    evaluator = world.evaluator
+    evaluator.cache.load_arrays(arrays)
+    evaluator.evaluations = int(meta["evaluations"])
+    evaluator.individuals = int(meta["evaluator_individuals"])
+    evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
+    halloffame = make_hall_of_fame(world.config.campaign.hall_of_fame_size)
+    added = 0
+    population = island_population(task["state"])
+    if s.method == "random":
+        random_search(world.toolbox, n, s.batch_size, halloffame)
+    else:
+        if population is None:
+            population = initial_population(world.toolbox, s.population_size, s.batch_size, world._make_member)
+            halloffame.update(population.members)
+            added += s.population_size
+        if n:
+            regularized_evolution(
+                population, world.toolbox, n, s.mutate_prob, world.selection_rng, s.batch_size, halloffame,
+            )
+    added += n
+    new_meta = {
+        **meta,
+        "mutation_rng": mutation_state(world.mutation_rng),
+        "selection_rng": world.selection_rng.bit_generator.state,
+        "evaluations": evaluator.evaluations,
+        "evaluator_individuals": evaluator.individuals,
+        "hurdle_scores": list(evaluator.hurdle_scores),
+    }
+    state = with_population({"meta": new_meta, "arrays": evaluator.cache.to_arrays()}, population)
+    hof = list(halloffame)
+    best = programs_to_arrays(hof, "hof")
+    best["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
+    return {"state": state, "added": added, "best": best}
+
+
+# ---------------------------------------------------------------------------- migration
+
+
+def migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
+    """Every island sends a copy of a random half of its members to a shared pool; the shuffled
+    pool is dealt out, ``P // 2`` migrants per island, appended as its newest members (the oldest
+    ``P // 2`` die). An island may receive some of its own emigrants. Returns new island states."""
+    populations = [island_population(island) for island in islands]
+    if any(p is None for p in populations) or len(populations) < 2:
+        return list(islands)
+    half = len(populations[0].members) // 2
+    pool: list[tuple[Program, float]] = []
+    for population in populations:
+        for j in rng.choice(len(population.members), size=half, replace=False).tolist():
+            pool.append((population.members[j], float(population.fitness[j])))
+    order = rng.permutation(len(pool)).tolist()
+    for i, population in enumerate(populations):
+        for k in order[i * half : (i + 1) * half]:
+            program, fitness = pool[k]
+            migrant = as_individual(Program(program.instructions.copy(), program.constants.copy(), program.sizes), fitness)
+            population.replace_oldest(migrant, fitness)
+    return [with_population(island, population) for island, population in zip(islands, populations, strict=True)]
+
+
+# ---------------------------------------------------------------------------- the coordinator
+
+
+class IslandCampaign(Campaign):
+    """A campaign of ``campaign.islands`` populations run by ``campaign.executor``.
+
+    The coordinator (this object) keeps the islands as plain data and does everything but the
+    epochs: select checks, success/budget/stop logic, progress rows, hall of fame, checkpoints and
+    the run-directory files, exactly as :class:`Campaign`. ``individuals`` counts all islands.
+    """
+
+    epoch_function = staticmethod(run_island_epoch)  # a module-level function (it is shipped to workers)
+
+    def __init__(self, config: Config, run_dir: Path, quiet: bool = False) -> None:
+        if config.search.method not in ("evolution", "random"):
+            raise ConfigError(
+                f"search.method = {config.search.method!r}: islands (campaign.islands = "
+                f"{config.campaign.islands}) run evolution or random; use campaign.islands = 1"
+            )
+        super().__init__(config, run_dir, quiet)
+        self.config_toml = to_toml(config)
+        migration_seed, seeds = island_streams(config.seed, config.campaign.islands)
+        self.migration_rng = np.random.Generator(np.random.PCG64(migration_seed))
+        # each island's mutation stream is of the kind Campaign uses, seeded apart
+        self.islands = [fresh_island(type(self.mutation_rng)(a), b) for a, b in seeds]
+        self.executor: Executor | None = None
+
+    def open_executor(self) -> None:
+        """Start (or connect to) the executor; an unreachable scheduler fails here, before any work."""
+        if self.executor is None:
+            c = self.config.campaign
+            self.executor = make_executor(c.executor, c.workers, c.scheduler)
+
+    def run(self) -> dict:
+        self.open_executor()
+        if self.config.campaign.executor != "serial":
+            # Numba compiles once: a throw-away epoch here compiles (or loads) every kernel an epoch
+            # uses into the on-disk cache, where the workers then find them
+            run_island_epoch({"config": self.config_toml, "state": self.islands[0], "n": 1})
+            _WORLDS.clear()
+        try:
+            return super().run()
+        finally:
+            self.executor.close()
+            self.executor = None
+
+    def _new_experiment(self) -> None:
+        self.experiment += 1
+        self.experiment_start = self.individuals
+        self.experiment_best = -1.0
+        self.last_improvement = self.individuals
+        # streams and FEC caches go on; the populations are rebuilt by the next epoch
+        self.islands = [with_population(island, None) for island in self.islands]
+
+    def _epoch_size(self) -> int:
+        c, s = self.config.campaign, self.config.search
+        n = c.migration_interval
+        if c.max_evaluations:
+            pending = 0 if s.method == "random" else s.population_size * sum(
+                not island["meta"]["has_population"] for island in self.islands)
+            remaining = c.max_evaluations - self.individuals - pending
+            n = min(n, max(0, -(-remaining // len(self.islands))))
+        return n
+
+    def _step(self) -> None:
+        n = self._epoch_size()
+        tasks = [{"config": self.config_toml, "state": island, "n": n} for island in self.islands]
+        results = self.executor.map(self.epoch_function, tasks)
+        for i, result in enumerate(results):
+            self.islands[i] = result["state"]
+            self.individuals += int(result["added"])
+            fitness = result["best"]["hof_fitness"]
+            best = [as_individual(p, f) for p, f in zip(programs_from_arrays(result["best"], "hof"), fitness.tolist(), strict=True)]
+            self.halloffame.update(best)
+            if best:
+                self._consider(best, fitness)
+        # a short last epoch (budget) is not followed by migration: the run ends after it
+        if n == self.config.campaign.migration_interval:
+            self.islands = migrate(self.islands, self.migration_rng)
+        self._sync_counters()
+
+    def _sync_counters(self) -> None:
+        """The coordinator's evaluator reports the totals over islands (progress rows, summary)."""
+        metas = [island["meta"] for island in self.islands]
+        self.evaluator.evaluations = sum(int(m["evaluations"]) for m in metas)
+        self.evaluator.individuals = sum(int(m["evaluator_individuals"]) for m in metas)
+        counts = sum(island["arrays"]["fec_counts"].astype(np.int64) for island in self.islands)
+        self.evaluator.cache.hits, self.evaluator.cache.misses = (int(v) for v in counts)
+
+    def _population_fitness(self) -> np.ndarray:
+        fitness = [island["arrays"]["population_fitness"] for island in self.islands if island["meta"]["has_population"]]
+        return np.concatenate(fitness) if fitness else super()._population_fitness()
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def checkpoint(self) -> None:
+        meta = {key: getattr(self, key, None) for key in _CAMPAIGN_KEYS}
+        meta.update({
+            "seconds": self.seconds,
+            "progress_rows": self.progress.rows,
+            "has_candidate": self.candidate is not None,
+            "migration_rng": self.migration_rng.bit_generator.state,
+            "islands": [island["meta"] for island in self.islands],
+        })
+        hof = list(self.halloffame)
+        arrays = programs_to_arrays(hof, "hof")
+        arrays["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
+        if self.candidate is not None:
+            arrays.update(programs_to_arrays([self.candidate], "candidate"))
+        for i, island in enumerate(self.islands):
+            arrays.update({f"island{i}_{key}": value for key, value in island["arrays"].items()})
+        save_checkpoint(self.run_dir, meta, arrays)
+
+    def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        try:
+            if len(meta["islands"]) != len(self.islands):
+                raise ValueError(f"{len(meta['islands'])} islands in the checkpoint, {len(self.islands)} in the config")
+            for key, kind in _CAMPAIGN_KEYS.items():
+                setattr(self, key, kind(meta.get(key)) if key == "individuals_to_success" else kind(meta[key]))
+            self.prior_seconds = float(meta["seconds"])
+            self.migration_rng.bit_generator.state = meta["migration_rng"]
+            for i, island_meta in enumerate(meta["islands"]):
+                prefix = f"island{i}_"
+                island_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+                self.islands[i] = {"meta": island_meta, "arrays": island_arrays}
+                island_population(self.islands[i])  # validates the arrays
+            hof = programs_from_arrays(arrays, "hof")
+            # worst first: DEAP inserts a tie before its equals, so this rebuilds the same order
+            self.halloffame.update([as_individual(p, f) for p, f in zip(hof, arrays["hof_fitness"].tolist(), strict=True)][::-1])
+            if meta["has_candidate"]:
+                self.candidate = programs_from_arrays(arrays, "candidate")[0]
+            self.progress_rows = int(meta["progress_rows"])
+            self._sync_counters()
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{self.run_dir}: island checkpoint content is invalid ({exc!r})") from None
+
+
+def _optional_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+_CAMPAIGN_KEYS = {
+    "experiment": int, "individuals": int, "experiment_start": int, "last_improvement": int,
+    "experiment_best": float, "candidate_search": float, "candidate_select": float,
+    "success": bool, "seconds_to_success": _optional_float,
+    "individuals_to_success": lambda v: None if v is None else int(v),
+}

@@ -1,0 +1,169 @@
+"""Islands: every executor gives the same seeded result, workers may die, migration moves exactly
+half a population, a resumed island run equals the uninterrupted one, and an unreachable scheduler
+is one clear error before any work."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evolve import executors
+from evolve.campaign import resume_campaign, start_campaign
+from evolve.cli import main
+from evolve.config import load_config, to_toml
+from evolve.evolution import Population, as_individual
+from evolve.islands import (
+    IslandCampaign,
+    fresh_island,
+    island_population,
+    migrate,
+    run_island_epoch,
+    with_population,
+)
+from primitives.program import Program
+
+TINY = [
+    "search.population_size=50", "search.batch_size=25", "campaign.migration_interval=100",
+    "tasks.select=5", "tasks.final=5", "campaign.max_evaluations=2000", "campaign.islands=2",
+    "campaign.workers=2",
+]
+SAME = ("success", "stopped_by", "evaluations", "individuals", "fec_hit_rate", "experiments",
+        "search_fitness", "select_fitness", "final_fitness")
+
+
+def tiny_config(*extra: str):
+    return load_config("linear-demo", TINY + list(extra))
+
+
+def outcome(summary: dict, run_dir: Path) -> dict:
+    """What must not depend on the backend: the summary's numbers and the programs found."""
+    return {**{k: summary[k] for k in SAME}, "best": (run_dir / "best.txt").read_text(),
+            "hall_of_fame": (run_dir / "hall_of_fame.txt").read_text()}
+
+
+def run_tiny(run_dir: Path, *extra: str, epoch_function=None) -> dict:
+    run_dir.mkdir()
+    campaign = start_campaign(tiny_config(*extra), run_dir, quiet=True)
+    if epoch_function is not None:
+        campaign.epoch_function = epoch_function
+    return outcome(campaign.run(), run_dir)
+
+
+@pytest.fixture(scope="module")
+def serial_outcome(tmp_path_factory) -> dict:
+    return run_tiny(tmp_path_factory.mktemp("serial") / "run", "campaign.executor='serial'")
+
+
+def test_serial_island_run_counts_every_island(serial_outcome):
+    assert serial_outcome["individuals"] == 2000
+    assert serial_outcome["stopped_by"] == "max_evaluations"
+    assert 0 < serial_outcome["evaluations"] < 2000  # FEC saved some
+
+
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_every_executor_gives_the_serial_result(executor, tmp_path, serial_outcome):
+    assert run_tiny(tmp_path / "run", f"campaign.executor='{executor}'") == serial_outcome
+
+
+def crash_first_call(flag: str, task: dict) -> dict:
+    """An epoch whose first call, in whichever worker, kills that worker."""
+    if not os.path.exists(flag):
+        Path(flag).touch()
+        os._exit(1)
+    return run_island_epoch(task)
+
+
+def test_a_dead_worker_costs_only_its_epoch(tmp_path, serial_outcome):
+    flag = tmp_path / "crashed"
+    crash = functools.partial(crash_first_call, str(flag))
+    result = run_tiny(tmp_path / "run", "campaign.executor='processes'", epoch_function=crash)
+    assert flag.exists()
+    assert result == serial_outcome
+
+
+def test_resume_equals_the_uninterrupted_run(tmp_path, serial_outcome):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    campaign = start_campaign(tiny_config("campaign.executor='serial'"), run_dir, quiet=True)
+    step, rounds = campaign._step, []
+
+    def step_then_interrupt() -> None:  # as a Ctrl-C after two rounds (migration included)
+        step()
+        rounds.append(1)
+        campaign._stop_signal = len(rounds) == 2
+
+    campaign._step = step_then_interrupt
+    first = campaign.run()
+    assert first["stopped_by"] == "interrupted" and first["individuals"] == 500
+    resumed, warnings = resume_campaign(run_dir, quiet=True)
+    assert not warnings and resumed.individuals == 500 and len(resumed.islands) == 2
+    assert outcome(resumed.run(), run_dir) == serial_outcome
+
+
+def test_an_epoch_is_a_pure_function_of_its_task(tmp_path):
+    config = tiny_config()
+    task = {"config": to_toml(config), "state": IslandCampaign(config, tmp_path).islands[1], "n": 50}
+    before = repr(task)
+    a, b = run_island_epoch(task), run_island_epoch(task)
+    assert repr(task) == before
+    assert a["added"] == 100 and repr(a) == repr(b)
+    assert island_population(a["state"]).head == 0  # 50 children aged out exactly the 50 initial members
+
+
+def tagged_island(island: int, size: int) -> dict:
+    """An island whose member j carries the id ``100 * island + j`` as fitness and first constant."""
+    members = []
+    for j in range(size):
+        constants = np.zeros((3, 3))
+        constants[0, 0] = 100 * island + j
+        members.append(as_individual(Program(np.zeros((3, 4), np.int64), constants, (1, 1, 1)), 100 * island + j))
+    population = Population(members, np.array([100.0 * island + j for j in range(size)]), head=island)
+    return with_population(fresh_island(random.Random(island), island), population)
+
+
+def test_migration_moves_half_of_every_population():
+    size, half, count = 6, 3, 3
+    islands = [tagged_island(i, size) for i in range(count)]
+    before = repr(islands)
+    after = migrate(islands, np.random.default_rng(7))
+    assert repr(islands) == before
+    assert repr(after) == repr(migrate(islands, np.random.default_rng(7)))
+    migrants = []
+    for old, new in zip(islands, after, strict=True):
+        old_pop, new_pop = island_population(old), island_population(new)
+        assert len(new_pop.members) == size and new_pop.head == (old_pop.head + half) % size
+        ids = [int(new_pop.fitness[k]) for k in new_pop.in_age_order()]
+        assert [int(m.constants[0, 0]) for m in (new_pop.members[k] for k in new_pop.in_age_order())] == ids
+        survivors = [int(old_pop.fitness[k]) for k in old_pop.in_age_order()][half:]
+        assert ids[:size - half] == survivors  # the oldest half died, the rest kept their order
+        migrants += ids[size - half:]  # the migrants are the newest members
+    assert len(migrants) == len(set(migrants)) == count * half  # every emigrant landed exactly once
+    assert sorted(m // 100 for m in migrants) == sorted(list(range(count)) * half)  # half of each island
+
+
+def test_unreachable_scheduler_is_one_clear_error_before_any_work(tmp_path, monkeypatch):
+    monkeypatch.setattr(executors, "SCHEDULER_TIMEOUT_S", 1.0)
+    run_dir = tmp_path / "run"
+    err = io.StringIO()
+    start = time.monotonic()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["run", "linear-demo", "--out", str(run_dir), "--quiet", "--executor", "dask",
+                     "--scheduler", "tcp://127.0.0.1:1", "--set", "campaign.islands=2"])
+    assert time.monotonic() - start < 15
+    assert code == 2
+    lines = err.getvalue().strip().splitlines()
+    assert len(lines) == 1 and "tcp://127.0.0.1:1" in lines[0] and "cannot reach" in lines[0], lines
+    assert not (run_dir / "config.toml").exists()
+
+
+def test_a_malformed_scheduler_address_names_the_field():
+    with pytest.raises(executors.EvolveError, match=r"campaign\.scheduler"):
+        executors.make_executor("dask", 1, "nonsense")
