@@ -195,8 +195,9 @@ class Campaign:
         best = int(np.argmax(fitness))
         if fitness[best] <= self.experiment_best:
             return
+        if fitness[best] > self.experiment_best + self.config.campaign.stall_tolerance:
+            self.last_improvement = self.individuals
         self.experiment_best = float(fitness[best])
-        self.last_improvement = self.individuals
         if fitness[best] < self.config.campaign.select_min_search_fitness and self.candidate is not None:
             return
         program = individuals[best]
@@ -450,7 +451,10 @@ class Campaign:
                 fitness = arrays["population_fitness"].astype(np.float64)
                 for ind, fit in zip(members, fitness.tolist(), strict=True):
                     ind.fitness.values = (fit,)
-                self.population = Population(members, fitness.copy(), int(meta["population_head"]))
+                head = int(meta["population_head"])
+                if not 0 <= head < len(members):
+                    raise ValueError(f"population_head {head} outside 0..{len(members) - 1}")
+                self.population = Population(members, fitness.copy(), head)
             hof = programs_from_arrays(arrays, "hof")
             # Insert lowest-ranked first: DEAP puts a newcomer before its equals, so this
             # rebuilds the same order among ties as the uninterrupted run had.

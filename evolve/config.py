@@ -132,6 +132,10 @@ class CampaignConfig:
         0, "restart the population after this many individuals without improvement (0: never)",
         min=0, max=10**15,
     )
+    stall_tolerance: float = _f(
+        1e-3, "an improvement of the best search fitness smaller than this does not count (stalls)",
+        min=0.0, max=1.0,
+    )
     checkpoint_seconds: float = _f(5.0, "seconds between checkpoints", min=0.1, max=1e6)
     progress_seconds: float = _f(1.0, "seconds between progress-log rows", min=0.01, max=1e6)
     hall_of_fame_size: int = _f(10, "best distinct programs kept", min=1, max=10000)

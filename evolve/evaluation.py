@@ -83,6 +83,19 @@ class TaskBatch:
         )
 
 
+class Brood(list):
+    """A list of programs that also carries them packed for the interpreter (``code``, ``data``,
+    ``bounds``), as the batch mutator produced them, so evaluation need not pack them again."""
+
+    packed: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def packed_form(programs: Sequence[Program]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(code, data, bounds)`` of ``programs``: carried along by a :class:`Brood`, else packed."""
+    packed = getattr(programs, "packed", None)
+    return packed if packed is not None else pack(programs)
+
+
 def per_task_fitness(
     programs: Sequence[Program],
     batch: TaskBatch,
@@ -93,10 +106,28 @@ def per_task_fitness(
     record: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fitness of each program on each task, ``(P, T)``, and FEC hashes when ``record``."""
-    code, data, bounds = pack(programs)
+    code, data, bounds = packed_form(programs)
+    return per_task_fitness_packed(
+        code, data, bounds, batch, memory, max_abs_error=max_abs_error, eval_seed=eval_seed,
+        record=record,
+    )
+
+
+def per_task_fitness_packed(
+    code: np.ndarray,
+    data: np.ndarray,
+    bounds: np.ndarray,
+    batch: TaskBatch,
+    memory: MemorySpec,
+    *,
+    max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
+    eval_seed: int = 0,
+    record: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`per_task_fitness` of packed programs; ``bounds`` may select any rows of ``code``."""
     return evaluate_batch(
-        code, data, bounds, batch.train_x, batch.train_y, batch.valid_x, batch.valid_y,
-        eval_type=EVAL_TYPE_CODES[batch.eval_type], num_epochs=batch.num_epochs,
+        code, data, np.ascontiguousarray(bounds), batch.train_x, batch.train_y, batch.valid_x,
+        batch.valid_y, eval_type=EVAL_TYPE_CODES[batch.eval_type], num_epochs=batch.num_epochs,
         memory=memory.as_tuple(), task_seeds=batch.seeds, eval_seed=eval_seed,
         max_abs_error=max_abs_error, record=record,
     )

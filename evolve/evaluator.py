@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
+from evolve.evaluation import TaskBatch, packed_form, per_task_fitness_packed, reduce_fitness
 from primitives.memory import MemorySpec
 from primitives.ops import OPS
 from primitives.program import LEARN, PREDICT, SETUP, Program
@@ -118,14 +118,14 @@ class SearchEvaluator:
         self.evaluations = 0  # full evaluations run (cache misses)
         self.individuals = 0  # children scored, cached or not
 
-    def _score(self, programs: Sequence[Program]) -> np.ndarray:
+    def _score(self, code: np.ndarray, data: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         kwargs = {"max_abs_error": self.max_abs_error, "eval_seed": self.eval_seed}
         if not self.hurdle_tasks:
-            fitness, _ = per_task_fitness(programs, self.batch, self.memory, **kwargs)
+            fitness, _ = per_task_fitness_packed(code, data, bounds, self.batch, self.memory, **kwargs)
             return reduce_fitness(fitness, self.reduction)
         first = self.batch.subset(slice(0, self.hurdle_tasks))
         rest = self.batch.subset(slice(self.hurdle_tasks, None))
-        early, _ = per_task_fitness(programs, first, self.memory, **kwargs)
+        early, _ = per_task_fitness_packed(code, data, bounds, first, self.memory, **kwargs)
         early_mean = reduce_fitness(early, self.reduction)
         hurdle = (
             float(np.percentile(self.hurdle_scores, self.hurdle_percentile))
@@ -136,7 +136,7 @@ class SearchEvaluator:
         passed = [i for i, v in enumerate(early_mean) if v >= hurdle]
         result = early_mean.copy()
         if passed:
-            late, _ = per_task_fitness([programs[i] for i in passed], rest, self.memory, **kwargs)
+            late, _ = per_task_fitness_packed(code, data, bounds[passed], rest, self.memory, **kwargs)
             full = np.concatenate([early[passed], late], axis=1)
             result[passed] = reduce_fitness(full, self.reduction)
         return result
@@ -146,6 +146,7 @@ class SearchEvaluator:
         n = len(programs)
         self.individuals += n
         fitness = np.zeros(n)
+        code, data, bounds = packed_form(programs)
         todo = list(range(n))
         if self.max_cost > 0:
             b = self.batch
@@ -154,11 +155,11 @@ class SearchEvaluator:
                     if program_cost(programs[i], self.costs, n_train, n_valid, b.num_epochs) <= self.max_cost]
         if not self.fec:
             if todo:
-                fitness[todo] = self._score([programs[i] for i in todo])
+                fitness[todo] = self._score(code, data, bounds[todo])
                 self.evaluations += len(todo)
             return fitness
-        _, hashes = per_task_fitness(
-            [programs[i] for i in todo], self.head, self.memory,
+        _, hashes = per_task_fitness_packed(
+            code, data, bounds[todo], self.head, self.memory,
             max_abs_error=self.max_abs_error, eval_seed=self.eval_seed, record=True,
         )
         misses: list[int] = []
@@ -177,7 +178,7 @@ class SearchEvaluator:
                 first_of[h] = i
                 misses.append(i)
         if misses:
-            scores = self._score([programs[i] for i in misses])
+            scores = self._score(code, data, bounds[misses])
             self.evaluations += len(misses)
             for i, score in zip(misses, scores.tolist(), strict=True):
                 fitness[i] = score

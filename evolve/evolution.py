@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from deap import base, creator, tools
 
+from evolve.evaluation import Brood
 from evolve.mutation import SearchSpace, mutate
 from evolve.mutation_kernel import BatchMutator
 from primitives.program import Program
@@ -38,7 +39,9 @@ def _new_individual(instructions: np.ndarray, constants: np.ndarray, sizes: tupl
     ind.instructions = instructions
     ind.constants = constants
     ind.sizes = sizes
-    ind.fitness = _FitnessMax()
+    fitness = object.__new__(_FitnessMax)  # what Fitness() builds, minus its abc type checks
+    fitness.wvalues = ()
+    ind.fitness = fitness
     return ind
 
 
@@ -84,7 +87,9 @@ class _KernelBreeder:
         state = np.array([self.stream.state], dtype=np.uint64)
         children = self.mutator(parents, do_mutate, state)
         self.stream.state = int(state[0])
-        return [_new_individual(i, c, s) for i, c, s in children]
+        brood = Brood(_new_individual(i, c, s) for i, c, s in children)
+        brood.packed = self.mutator.packed
+        return brood
 
 
 def make_toolbox(

@@ -279,7 +279,8 @@ class BatchMutator:
         self.max_sizes = np.array(space.max_sizes, np.int64)
 
     def __call__(self, parents: Sequence[Program], do_mutate: np.ndarray, state: np.ndarray) -> list[tuple]:
-        """Children of ``parents`` as ``(instructions, constants, sizes)``; ``state`` (uint64[1]) advances."""
+        """Children of ``parents`` as ``(instructions, constants, sizes)``; ``state`` (uint64[1]) advances.
+        Afterwards ``self.packed`` holds the children packed for the interpreter."""
         code, data, bounds = pack(parents)
         longest = max(int(np.max(bounds[:, 3] - bounds[:, 0])), 0) if len(parents) else 0
         capacity = max(longest + 1, int(self.max_sizes.sum()), int(self.init_sizes.sum())) + 1
@@ -293,8 +294,8 @@ class BatchMutator:
                       _KIND_INDEX, _KIND_STD, LOG_SCALE_STD, SIGN_FLIP_PROB, state, capacity,
                       out_code, out_data, out_bounds)
         children = []
-        for p in range(n):
-            b = out_bounds[p]
+        for b in out_bounds.tolist():
             children.append((out_code[b[0] : b[3]], out_data[b[0] : b[3]],
-                             (int(b[1] - b[0]), int(b[2] - b[1]), int(b[3] - b[2]))))
+                             (b[1] - b[0], b[2] - b[1], b[3] - b[2])))
+        self.packed = (out_code, out_data, out_bounds)
         return children

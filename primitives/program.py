@@ -9,6 +9,7 @@ form the interpreter consumes (after :func:`pack`) and the mutator edits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -163,12 +164,11 @@ def pack(programs: Sequence[Program]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     Returns ``(code, data, bounds)`` with ``bounds[p] = (setup, predict, learn, end)`` offsets.
     """
     n = len(programs)
+    sizes = np.fromiter(chain.from_iterable(p.sizes for p in programs), np.int64, 3 * n).reshape(n, 3)
+    ends = np.cumsum(sizes, axis=None).reshape(n, 3) if n else sizes
     bounds = np.empty((n, 4), dtype=np.int64)
-    offset = 0
-    for p, program in enumerate(programs):
-        s0, s1, s2 = program.sizes
-        bounds[p] = (offset, offset + s0, offset + s0 + s1, offset + s0 + s1 + s2)
-        offset += s0 + s1 + s2
+    bounds[:, 0] = ends[:, 2] - sizes.sum(axis=1) if n else 0
+    bounds[:, 1:] = ends
     if n:
         code = np.ascontiguousarray(np.concatenate([p.instructions for p in programs]), np.int64)
         data = np.ascontiguousarray(np.concatenate([p.constants for p in programs]), np.float64)

@@ -256,3 +256,65 @@ def test_nsga2_campaign_writes_a_pareto_front_and_resumes_exactly(tmp_path):
     resume_campaign(part, quiet=True)[0].run()
     assert run_files(part) == run_files(whole)
     assert (part / "pareto_front.txt").read_text() == text
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("fuzz") / "run"
+    run_dir.mkdir()
+    start_campaign(small_config(300), run_dir, quiet=True).run()
+    return run_dir
+
+
+def _copy_run(src: Path, dst: Path) -> Path:
+    import shutil
+
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    (dst / "checkpoint.prev.npz").unlink(missing_ok=True)
+    return dst
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from evolve.errors import CheckpointError  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_checkpoint_fuzz_only_clear_errors(finished_run, tmp_path, data):
+    run_dir = _copy_run(finished_run, tmp_path / "copy")
+    path = run_dir / "checkpoint.npz"
+    payload = bytearray(path.read_bytes())
+    how = data.draw(st.sampled_from(["truncate", "flip", "random", "meta"]))
+    if how == "truncate":
+        payload = payload[: data.draw(st.integers(0, len(payload) - 1))]
+    elif how == "flip":
+        for _ in range(data.draw(st.integers(1, 8))):
+            i = data.draw(st.integers(0, len(payload) - 1))
+            payload[i] ^= data.draw(st.integers(1, 255))
+    elif how == "random":
+        payload = bytearray(data.draw(st.binary(max_size=2000)))
+    else:
+        import io
+
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(arrays["meta"].tobytes())
+        key = data.draw(st.sampled_from(sorted(meta)))
+        meta[key] = data.draw(st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=3)))
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        payload = bytearray(buffer.getvalue())
+    path.write_bytes(bytes(payload))
+    try:
+        campaign, _ = resume_campaign(run_dir, quiet=True)
+    except CheckpointError as exc:
+        assert str(exc)
+        return
+    campaign.progress.close()

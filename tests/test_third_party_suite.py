@@ -178,3 +178,26 @@ def test_cli_lists_and_evaluates_entry_point_suite(third_party_path):
     bad = evolve("eval", "linear_sgd", "--problem", "sine", "--param", "noise=loud")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "'noise'" in bad.stderr and "float" in bad.stderr
+
+    # A short campaign on the third-party suite, from a config a user would write.
+    from evolve.config import config_from_dict, load_config, to_toml
+
+    base = load_config("linear-demo").__dict__
+    config = config_from_dict({
+        "name": "sine-demo",
+        "problem": {"name": "sine", "features_size": 4},
+        "tasks": {"search": 3, "select": 3, "final": 3},
+        "algorithm": {k: getattr(base["algorithm"], k) for k in ("setup_ops", "predict_ops", "learn_ops")},
+        "search": {"population_size": 50, "batch_size": 25},
+        "campaign": {"max_evaluations": 500},
+    })
+    config_path = third_party_path.parent / "sine.toml"
+    config_path.write_text(to_toml(config))
+    run_dir = third_party_path.parent / "sine-run"
+    run = evolve("run", str(config_path), "--quiet", "--out", str(run_dir))
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert summary["individuals"] >= 500 and summary["final_fitness"] is not None
+    assert 'name = "sine"' in (run_dir / "config.toml").read_text()
+    compared = evolve("compare", str(run_dir), "--problem", "sine", "--tasks", "2", "--json")
+    assert compared.returncode == 0, compared.stderr
