@@ -51,20 +51,13 @@ def island_streams(seed: int, islands: int) -> tuple[np.random.SeedSequence, lis
     return children[0], [tuple(int(v) for v in c.generate_state(2, dtype=np.uint64)) for c in children[1:]]
 
 
-def mutation_state(rng: Any) -> Any:
-    """The mutation stream's state as JSON (``random.Random`` or a ``primitives.rng.Stream``)."""
-    if hasattr(rng, "getstate"):
-        version, internal, gauss = rng.getstate()
-        return [version, list(internal), gauss]
+def mutation_state(rng: Any) -> int:
+    """The mutation stream's state as JSON (a :class:`primitives.rng.Stream` is one integer)."""
     return int(rng.state)
 
 
 def set_mutation_state(rng: Any, state: Any) -> None:
-    if hasattr(rng, "setstate"):
-        version, internal, gauss = state
-        rng.setstate((int(version), tuple(int(v) for v in internal), gauss))
-    else:
-        rng.state = int(state)
+    rng.state = int(state)
 
 
 def fresh_island(mutation_rng: Any, selection_seed: int) -> dict:

@@ -8,7 +8,6 @@ import contextlib
 import functools
 import io
 import os
-import random
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from evolve.islands import (
     with_population,
 )
 from primitives.program import Program
+from primitives.rng import Stream
 
 TINY = [
     "search.population_size=50", "search.batch_size=25", "campaign.migration_interval=100",
@@ -126,7 +126,7 @@ def tagged_island(island: int, size: int) -> dict:
         constants[0, 0] = 100 * island + j
         members.append(as_individual(Program(np.zeros((3, 4), np.int64), constants, (1, 1, 1)), 100 * island + j))
     population = Population(members, np.array([100.0 * island + j for j in range(size)]), head=island)
-    return with_population(fresh_island(random.Random(island), island), population)
+    return with_population(fresh_island(Stream(island), island), population)
 
 
 def test_migration_moves_half_of_every_population():

@@ -225,3 +225,17 @@ def test_set_override_fuzz_only_clear_errors(overrides):
         config_from_dict(apply_overrides({}, overrides))
     except ConfigError as exc:
         assert str(exc)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200) | st.sampled_from([
+    "[search]\npopulation_size = 'x'", "seed = 1\n[tasks]\nsearch = -1", "[problem]\nname = 3",
+    "[problem.select]\nfoo = {a = 1}", "name = [1, 2]", "[memory]\nscalars = 1e400",
+]))
+def test_config_file_fuzz_only_clear_errors(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("cfg") / "c.toml"
+    path.write_text(text)
+    try:
+        load_config(str(path))
+    except ConfigError as exc:
+        assert str(exc)
