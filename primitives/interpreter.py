@@ -73,6 +73,184 @@ def _const_index(f, size):
 
 
 @njit(**_JIT)
+def _outer(V, Mx, a, b, o, T, F):
+    """OP28: M[i, j] = u[i] * v[j] for every task."""
+    FF = F * F
+    U = V[a]
+    W = V[b]
+    out = Mx[o]
+    for t in range(T):
+        for i in range(F):
+            x = U[t * F + i]
+            row = t * FF + i * F
+            for j in range(F):
+                out[row + j] = x * W[t * F + j]
+
+
+@njit(**_JIT)
+def _scalar_matrix(S, Mx, a, b, o, T, F):
+    """OP29: M = s * M' for every task."""
+    FF = F * F
+    B = Mx[b]
+    out = Mx[o]
+    for t in range(T):
+        s = S[a, t]
+        for i in range(t * FF, t * FF + FF):
+            out[i] = s * B[i]
+
+
+@njit(**_JIT)
+def _matrix_unary(Mx, a, o, n, kind):
+    """OP30 (kind 0): 1 / M; OP38 (kind 1): |M|; elementwise over all tasks."""
+    A = Mx[a]
+    out = Mx[o]
+    if kind == 0:
+        for i in range(n):
+            out[i] = 1.0 / A[i]
+    else:
+        for i in range(n):
+            out[i] = abs(A[i])
+
+
+@njit(**_JIT)
+def _matrix_binary(Mx, a, b, o, n, op):
+    """OP39-OP42: elementwise sum, difference, product, division over all tasks."""
+    A = Mx[a]
+    B = Mx[b]
+    out = Mx[o]
+    if op == 39:
+        for i in range(n):
+            out[i] = A[i] + B[i]
+    elif op == 40:
+        for i in range(n):
+            out[i] = A[i] - B[i]
+    elif op == 41:
+        for i in range(n):
+            out[i] = A[i] * B[i]
+    else:
+        for i in range(n):
+            out[i] = A[i] / B[i]
+
+
+@njit(**_JIT)
+def _matvec(V, Mx, a, b, o, tmp, T, F):
+    """OP31: v = M u (u may be the output: the product goes through ``tmp``)."""
+    FF = F * F
+    A = Mx[a]
+    U = V[b]
+    for t in range(T):
+        for i in range(F):
+            acc = 0.0
+            row = t * FF + i * F
+            for j in range(F):
+                acc += A[row + j] * U[t * F + j]
+            tmp[t * F + i] = acc
+    out = V[o]
+    for i in range(T * F):
+        out[i] = tmp[i]
+
+
+@njit(**_JIT)
+def _broadcast(V, Mx, a, o, T, F, rows):
+    """OP32: M[i, j] = v[i] (columns are v); OP33 (``rows``): M[i, j] = v[j]."""
+    FF = F * F
+    U = V[a]
+    out = Mx[o]
+    for t in range(T):
+        for i in range(F):
+            row = t * FF + i * F
+            if rows:
+                for j in range(F):
+                    out[row + j] = U[t * F + j]
+            else:
+                x = U[t * F + i]
+                for j in range(F):
+                    out[row + j] = x
+
+
+@njit(**_JIT)
+def _matrix_reduce(S, Mx, a, o, T, F, op):
+    """OP34 Frobenius norm, OP51 mean, OP55 std sqrt(E[x^2] - mean^2), sums left to right."""
+    FF = F * F
+    A = Mx[a]
+    for t in range(T):
+        acc = 0.0
+        acc2 = 0.0
+        for i in range(t * FF, t * FF + FF):
+            x = A[i]
+            acc += x
+            acc2 += x * x
+        if op == 34:
+            S[o, t] = np.sqrt(acc2)
+        elif op == 51:
+            S[o, t] = acc / FF
+        else:
+            mean = acc / FF
+            S[o, t] = np.sqrt(acc2 / FF - mean * mean)
+
+
+@njit(**_JIT)
+def _matrix_rows(V, Mx, a, o, T, F, op):
+    """OP35 column norms, OP36 row norms, OP52 row means, OP53 row stds (sums left to right)."""
+    FF = F * F
+    A = Mx[a]
+    out = V[o]
+    for t in range(T):
+        for i in range(F):
+            acc = 0.0
+            acc2 = 0.0
+            for j in range(F):
+                x = A[t * FF + j * F + i] if op == 35 else A[t * FF + i * F + j]
+                acc += x
+                acc2 += x * x
+            if op == 35 or op == 36:
+                out[t * F + i] = np.sqrt(acc2)
+            elif op == 52:
+                out[t * F + i] = acc / F
+            else:
+                mean = acc / F
+                out[t * F + i] = np.sqrt(acc2 / F - mean * mean)
+
+
+@njit(**_JIT)
+def _transpose(Mx, a, o, tmp, T, F):
+    """OP37: M = transpose(M') (through ``tmp``: the output may be the input)."""
+    FF = F * F
+    A = Mx[a]
+    for t in range(T):
+        for i in range(F):
+            for j in range(F):
+                tmp[t * FF + j * F + i] = A[t * FF + i * F + j]
+    out = Mx[o]
+    for i in range(T * FF):
+        out[i] = tmp[i]
+
+
+@njit(**_JIT)
+def _matmul(Mx, a, b, o, tmp, T, F):
+    """OP43 for all tasks. i-q-j order: the inner loop runs along rows, and every element still
+    sums its products in q order, as the reference does. A function of its own: LLVM optimises
+    the loop nest far better outside the big dispatch function."""
+    FF = F * F
+    A = Mx[a]
+    B = Mx[b]
+    for i in range(T * FF):
+        tmp[i] = 0.0
+    for t in range(T):
+        base = t * FF
+        for i in range(F):
+            row = base + i * F
+            for q in range(F):
+                x = A[row + q]
+                col = base + q * F
+                for j in range(F):
+                    tmp[row + j] += x * B[col + j]
+    out = Mx[o]
+    for i in range(T * FF):
+        out[i] = tmp[i]
+
+
+@njit(**_JIT)
 def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
     """Execute instructions ``start:end`` for all ``T`` tasks. ``S`` is (nS, T), ``V`` (nV, T*F),
     ``Mx`` (nM, T*F*F); ``rng`` holds one random-op stream state per task."""
@@ -180,96 +358,28 @@ def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
                     acc += V[a, f] * V[b, f]
                 S[o, t] = acc
         elif op == 28:
-            for t in range(T):
-                for i in range(F):
-                    x = V[a, t * F + i]
-                    base = t * FF + i * F
-                    for j in range(F):
-                        Mx[o, base + j] = x * V[b, t * F + j]
+            _outer(V, Mx, a, b, o, T, F)
         # ---- matrix ops (OP29-OP43) ----
         elif op == 29:
-            for t in range(T):
-                s = S[a, t]
-                for i in range(t * FF, t * FF + FF):
-                    Mx[o, i] = s * Mx[b, i]
+            _scalar_matrix(S, Mx, a, b, o, T, F)
         elif op == 30:
-            for i in range(TFF):
-                Mx[o, i] = 1.0 / Mx[a, i]
+            _matrix_unary(Mx, a, o, T * F * F, 0)
         elif op == 31:
-            for t in range(T):
-                for i in range(F):
-                    acc = 0.0
-                    for j in range(F):
-                        acc += Mx[a, t * FF + i * F + j] * V[b, t * F + j]
-                    tmp[t * F + i] = acc
-            for i in range(TF):
-                V[o, i] = tmp[i]
-        elif op == 32:
-            for t in range(T):
-                for i in range(F):
-                    x = V[a, t * F + i]
-                    for j in range(F):
-                        Mx[o, t * FF + i * F + j] = x
-        elif op == 33:
-            for t in range(T):
-                for i in range(F):
-                    for j in range(F):
-                        Mx[o, t * FF + i * F + j] = V[a, t * F + j]
-        elif op == 34:
-            for t in range(T):
-                acc = 0.0
-                for i in range(t * FF, t * FF + FF):
-                    acc += Mx[a, i] * Mx[a, i]
-                S[o, t] = np.sqrt(acc)
-        elif op == 35:
-            for t in range(T):
-                for j in range(F):
-                    acc = 0.0
-                    for i in range(F):
-                        x = Mx[a, t * FF + i * F + j]
-                        acc += x * x
-                    V[o, t * F + j] = np.sqrt(acc)
-        elif op == 36:
-            for t in range(T):
-                for i in range(F):
-                    acc = 0.0
-                    for j in range(F):
-                        x = Mx[a, t * FF + i * F + j]
-                        acc += x * x
-                    V[o, t * F + i] = np.sqrt(acc)
+            _matvec(V, Mx, a, b, o, tmp, T, F)
+        elif op == 32 or op == 33:
+            _broadcast(V, Mx, a, o, T, F, op == 33)
+        elif op == 34 or op == 51 or op == 55:
+            _matrix_reduce(S, Mx, a, o, T, F, op)
+        elif op == 35 or op == 36 or op == 52 or op == 53:
+            _matrix_rows(V, Mx, a, o, T, F, op)
         elif op == 37:
-            for t in range(T):
-                for i in range(F):
-                    for j in range(F):
-                        tmp[t * FF + j * F + i] = Mx[a, t * FF + i * F + j]
-            for i in range(TFF):
-                Mx[o, i] = tmp[i]
+            _transpose(Mx, a, o, tmp, T, F)
         elif op == 38:
-            for i in range(TFF):
-                Mx[o, i] = abs(Mx[a, i])
-        elif op == 39:
-            for i in range(TFF):
-                Mx[o, i] = Mx[a, i] + Mx[b, i]
-        elif op == 40:
-            for i in range(TFF):
-                Mx[o, i] = Mx[a, i] - Mx[b, i]
-        elif op == 41:
-            for i in range(TFF):
-                Mx[o, i] = Mx[a, i] * Mx[b, i]
-        elif op == 42:
-            for i in range(TFF):
-                Mx[o, i] = Mx[a, i] / Mx[b, i]
+            _matrix_unary(Mx, a, o, T * F * F, 1)
+        elif op == 39 or op == 40 or op == 41 or op == 42:
+            _matrix_binary(Mx, a, b, o, T * F * F, op)
         elif op == 43:
-            for t in range(T):
-                base = t * FF
-                for i in range(F):
-                    for j in range(F):
-                        acc = 0.0
-                        for q in range(F):
-                            acc += Mx[a, base + i * F + q] * Mx[b, base + q * F + j]
-                        tmp[base + i * F + j] = acc
-            for i in range(TFF):
-                Mx[o, i] = tmp[i]
+            _matmul(Mx, a, b, o, tmp, T, F)
         # ---- min / max (OP44-OP49), std::min/std::max order for scalars and vectors ----
         elif op == 44:
             for t in range(T):
@@ -308,30 +418,6 @@ def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
                 for f in range(t * F, t * F + F):
                     acc += V[a, f]
                 S[o, t] = acc / F
-        elif op == 51:
-            for t in range(T):
-                acc = 0.0
-                for i in range(t * FF, t * FF + FF):
-                    acc += Mx[a, i]
-                S[o, t] = acc / FF
-        elif op == 52:
-            for t in range(T):
-                for i in range(F):
-                    acc = 0.0
-                    for j in range(F):
-                        acc += Mx[a, t * FF + i * F + j]
-                    V[o, t * F + i] = acc / F
-        elif op == 53:
-            for t in range(T):
-                for i in range(F):
-                    acc = 0.0
-                    acc2 = 0.0
-                    for j in range(F):
-                        x = Mx[a, t * FF + i * F + j]
-                        acc += x
-                        acc2 += x * x
-                    mean = acc / F
-                    V[o, t * F + i] = np.sqrt(acc2 / F - mean * mean)
         elif op == 54:
             for t in range(T):
                 acc = 0.0
@@ -341,15 +427,6 @@ def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
                     acc2 += V[a, f] * V[a, f]
                 mean = acc / F
                 S[o, t] = np.sqrt(acc2 / F - mean * mean)
-        elif op == 55:
-            for t in range(T):
-                acc = 0.0
-                acc2 = 0.0
-                for i in range(t * FF, t * FF + FF):
-                    acc += Mx[a, i]
-                    acc2 += Mx[a, i] * Mx[a, i]
-                mean = acc / FF
-                S[o, t] = np.sqrt(acc2 / FF - mean * mean)
         # ---- constants and random sets (OP56-OP64) ----
         elif op == 56:
             c = data[k, 0]
