@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from deap import tools
 
 from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.config import Config, config_from_dict, to_toml
@@ -118,6 +119,8 @@ class Campaign:
         self.toolbox.register("effective_size", effective_size)
         self.halloffame = make_hall_of_fame(c.campaign.hall_of_fame_size)
         self.stats = make_statistics()
+        self.logbook = tools.Logbook()  # this session's progress rows; progress.csv keeps them all
+        self.logbook.header = ["experiment", "individuals", "seconds", "best_fitness", "mean_fitness"]
         # campaign state
         self.population: Population | ParetoPopulation | None = None
         self.experiment = 0
@@ -307,6 +310,7 @@ class Campaign:
             "fec_hit_rate": self.evaluator.cache.hit_rate,
             "individuals_per_second": self.individuals / max(seconds, 1e-9),
         }
+        self.logbook.record(**row)
         self.progress.append(row)
         if not self.quiet:
             budget = self.config.campaign.budget_minutes
