@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from programs import AUTOML_ZERO_LINEAR as AZL
 
 from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.evaluation import TaskBatch, per_task_fitness
@@ -14,32 +15,6 @@ from primitives.generate import random_program, usable_ops
 from primitives.memory import MemorySpec
 from primitives.text import parse_program
 from problems.registry import get_tasks, make_suite
-
-AZL = """
-def Setup():
-  v2 = s0 * v0
-  s1 = 0.142737
-  v2 = s0 * v0
-  s1 = s2 * s3
-  s3 = s0 - s0
-  s1 = dot(v1, v2)
-  s3 = s3 * s2
-  s2 = s3 - s2
-  s2 = 0.435292
-  s1 = -0.858966
-def Predict():
-  v2 = s2 * v0
-  s1 = dot(v2, v1)
-def Learn():
-  s3 = 0.390119
-  s3 = s0 - s1
-  s1 = s2 * s0
-  v2 = s3 * v0
-  s1 = dot(v1, v1)
-  v1 = v1 + v2
-  s1 = s3 * s0
-  s2 = 0.205559
-"""
 
 
 def _batch(name: str, **params) -> TaskBatch:

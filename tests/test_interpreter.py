@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from naive import EVAL_ACCURACY, EVAL_RMS, naive_fitness
+from programs import AUTOML_ZERO_LINEAR
 
 from primitives.generate import random_program, usable_ops
 from primitives.interpreter import evaluate_batch
@@ -28,32 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ALL_OPS = [op.code for op in OPS]
 SEEDS = np.array([1, 2**64 - 1, 12345], dtype=np.uint64)
 
-# The linear-regression algorithm AutoML-Zero discovered, as its C++ prints it.
-AUTOML_ZERO_LINEAR = """\
-def Setup():
-  v2 = s0 * v0
-  s1 = 0.142737
-  v2 = s0 * v0
-  s1 = s2 * s3
-  s3 = s0 - s0
-  s1 = dot(v1, v2)
-  s3 = s3 * s2
-  s2 = s3 - s2
-  s2 = 0.435292
-  s1 = -0.858966
-def Predict():
-  v2 = s2 * v0
-  s1 = dot(v2, v1)
-def Learn():
-  s3 = 0.390119
-  s3 = s0 - s1
-  s1 = s2 * s0
-  v2 = s3 * v0
-  s1 = dot(v1, v1)
-  v1 = v1 + v2
-  s1 = s3 * s0
-  s2 = 0.205559
-"""
 
 
 def sgd_program(learning_rate: float) -> str:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from programs import AUTOML_ZERO_LINEAR
 
 from primitives.generate import random_instruction_for, random_program, usable_ops
 from primitives.memory import MemorySpec, ProgramError
@@ -16,32 +17,6 @@ from primitives.text import format_instruction, format_program, parse_instructio
 ALL_OPS = [op.code for op in OPS]
 MEMORY = MemorySpec(6, 5, 3)
 
-# The linear-regression algorithm AutoML-Zero discovered, as its C++ prints it.
-AUTOML_ZERO_LINEAR = """\
-def Setup():
-  v2 = s0 * v0
-  s1 = 0.142737
-  v2 = s0 * v0
-  s1 = s2 * s3
-  s3 = s0 - s0
-  s1 = dot(v1, v2)
-  s3 = s3 * s2
-  s2 = s3 - s2
-  s2 = 0.435292
-  s1 = -0.858966
-def Predict():
-  v2 = s2 * v0
-  s1 = dot(v2, v1)
-def Learn():
-  s3 = 0.390119
-  s3 = s0 - s1
-  s1 = s2 * s0
-  v2 = s3 * v0
-  s1 = dot(v1, v1)
-  v1 = v1 + v2
-  s1 = s3 * s0
-  s2 = 0.205559
-"""
 
 
 def _assert_same(a: Program, b: Program) -> None:
