@@ -80,11 +80,14 @@ def _outer(V, Mx, a, b, o, T, F):
     W = V[b]
     out = Mx[o]
     for t in range(T):
+        # Row views: the inner index is the loop variable itself, which lets LLVM vectorise
+        # (an index like ``row + j`` carries a negative-index check on every access).
+        w = W[t * F : t * F + F]
         for i in range(F):
             x = U[t * F + i]
-            row = t * FF + i * F
+            orow = out[t * FF + i * F : t * FF + i * F + F]
             for j in range(F):
-                out[row + j] = x * W[t * F + j]
+                orow[j] = x * w[j]
 
 
 @njit(**_JIT)
@@ -157,15 +160,16 @@ def _broadcast(V, Mx, a, o, T, F, rows):
     U = V[a]
     out = Mx[o]
     for t in range(T):
+        u = U[t * F : t * F + F]
         for i in range(F):
-            row = t * FF + i * F
+            orow = out[t * FF + i * F : t * FF + i * F + F]
             if rows:
                 for j in range(F):
-                    out[row + j] = U[t * F + j]
+                    orow[j] = u[j]
             else:
-                x = U[t * F + i]
+                x = u[i]
                 for j in range(F):
-                    out[row + j] = x
+                    orow[j] = x
 
 
 @njit(**_JIT)
