@@ -122,7 +122,7 @@ class CampaignConfig:
     max_evaluations: int = _f(0, "individuals budget over all experiments (0: no limit)", min=0, max=10**15)
     success_fitness: float = _f(0.9999, "select fitness at which the campaign succeeds", min=0.0, max=1.0)
     success_baseline: str = _f(
-        "", "if set (linear_sgd, logistic_sgd, nn_2layer or a program file), success means a select "
+        "", "if set (a shipped algorithm such as linear_sgd, or a program file), success means a select "
         "fitness at least this algorithm's on the select tasks, instead of success_fitness",
     )
     select_min_search_fitness: float = _f(
