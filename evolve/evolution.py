@@ -175,9 +175,13 @@ class Population:
 
 
 def evaluate_and_assign(toolbox: base.Toolbox, individuals: Sequence[Program]) -> np.ndarray:
+    """Evaluate a batch and set each individual's DEAP fitness."""
     fitness = np.asarray(toolbox.evaluate(individuals), dtype=np.float64)
     for ind, fit in zip(individuals, fitness.tolist(), strict=True):
-        ind.fitness.values = (fit,)
+        if type(ind.fitness) is _FitnessMax:
+            ind.fitness.wvalues = (fit,)  # what ``values = (fit,)`` stores for weights (1.0,)
+        else:
+            ind.fitness.values = (fit,)
     return fitness
 
 
