@@ -15,7 +15,6 @@ resumed seeded run ends exactly as the uninterrupted one.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
@@ -534,7 +533,3 @@ def resume_campaign(run_dir: Path, quiet: bool = False) -> tuple[Campaign, list[
     campaign.restore(meta, arrays)
     campaign.progress = ProgressLog(run_dir / "progress.csv", keep_rows=campaign.progress_rows)
     return campaign, warnings
-
-
-def summary_line(summary: dict) -> str:
-    return json.dumps(summary)

@@ -24,7 +24,7 @@ import numpy as np
 
 from evolve.errors import CheckpointError
 from primitives.program import Program
-from primitives.text import format_program, parse_program
+from primitives.text import format_program
 
 PROGRESS_COLUMNS = (
     "experiment",
@@ -86,21 +86,6 @@ def programs_to_text(programs: Sequence[Program], fitness: Sequence[float], labe
     return "\n".join(blocks)
 
 
-def read_hall_of_fame(path: Path) -> list[tuple[Program, float]]:
-    """``(program, fitness)`` pairs from a ``hall_of_fame.txt``."""
-    entries, block, fitness = [], [], None
-    for line in [*Path(path).read_text().splitlines(), "# rank end"]:
-        if line.startswith("# rank "):
-            if block and fitness is not None:
-                entries.append((parse_program("\n".join(block), source=str(path)), fitness))
-            block = []
-            parts = line.split()
-            fitness = float(parts[-1]) if len(parts) >= 5 else None
-        else:
-            block.append(line)
-    return entries
-
-
 # ---------------------------------------------------------------------------- progress log
 
 
@@ -133,12 +118,6 @@ class ProgressLog:
 
 def _fmt(value: object) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def read_progress(path: Path) -> dict[str, np.ndarray]:
-    with Path(path).open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return {c: np.array([float(r[c]) for r in rows]) for c in PROGRESS_COLUMNS}
 
 
 # ---------------------------------------------------------------------------- checkpoints

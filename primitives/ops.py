@@ -292,11 +292,6 @@ NUM_OPS = len(OPS)
 PARTIAL_WRITE_OPS = frozenset({57, 58})
 
 
-def const_index(f: float, size: int) -> int:
-    """Element index a const-set op writes for the fraction ``f`` (AutoML-Zero's rule)."""
-    return _idx(f, size)
-
-
 def op_by_name(name: str) -> Op:
     """The op called ``name``; a clear error lists the allowed names."""
     try:

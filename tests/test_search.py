@@ -239,3 +239,21 @@ def test_config_file_fuzz_only_clear_errors(tmp_path_factory, text):
         load_config(str(path))
     except ConfigError as exc:
         assert str(exc)
+
+
+def test_jitted_and_python_breeding_give_the_same_evolution():
+    from evolve.evolution import initial_population, make_toolbox, regularized_evolution
+    from primitives.rng import Stream
+
+    memory = MemorySpec(4, 3, 1)
+    space = SearchSpace(((56, 27, 2, 3, 18, 23),) * 3, (4, 2, 4), (2, 1, 2), (6, 3, 6), memory)
+    batch = _linear_batch(3)
+    runs = []
+    for jit in (True, False):
+        evaluator = SearchEvaluator(batch, memory)
+        toolbox = make_toolbox(space, ("alter_param", "insert", "remove", "randomize_component"),
+                               evaluator, 5, Stream(11), np.random.default_rng(5), jit=jit)
+        population = initial_population(toolbox, 40, 20, toolbox.random_individual)
+        regularized_evolution(population, toolbox, 400, 0.9, np.random.default_rng(6), batch_size=20)
+        runs.append(([p.key() for p in population.members], population.fitness.tolist()))
+    assert runs[0] == runs[1]
