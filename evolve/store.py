@@ -64,16 +64,21 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
-def new_run_dir(root: Path, name: str, seed: int) -> Path:
-    """A fresh ``root/<name>-<UTC time>-s<seed>`` folder (suffixed if it exists)."""
+def new_dir(root: Path, prefix: str, suffix: str = "") -> Path:
+    """A fresh ``root/<prefix>-<UTC time><suffix>`` folder (numbered if it exists)."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    base = Path(root) / f"{name}-{stamp}-s{seed}"
+    base = Path(root) / f"{prefix}-{stamp}{suffix}"
     path, n = base, 1
     while path.exists():
         n += 1
         path = Path(f"{base}-{n}")
     path.mkdir(parents=True)
     return path
+
+
+def new_run_dir(root: Path, name: str, seed: int) -> Path:
+    """A fresh ``root/<name>-<UTC time>-s<seed>`` run directory."""
+    return new_dir(root, name, f"-s{seed}")
 
 
 # ---------------------------------------------------------------------------- programs as text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from evolve.config import METHODS
@@ -58,14 +57,9 @@ def _out_dir(out: Path | None, name: str) -> Path:
             raise ConfigError(f"--out {out}: exists and is not an empty folder")
         out.mkdir(parents=True, exist_ok=True)
         return out
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    base = DEFAULT_ROOT / f"experiment-{name}-{stamp}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = Path(f"{base}-{n}")
-    path.mkdir(parents=True)
-    return path
+    from evolve.store import new_dir
+
+    return new_dir(DEFAULT_ROOT, f"experiment-{name}")
 
 
 def run(args: argparse.Namespace) -> int:
