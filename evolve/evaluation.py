@@ -104,12 +104,14 @@ def per_task_fitness(
     max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
     eval_seed: int = 0,
     record: bool = False,
+    prune: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fitness of each program on each task, ``(P, T)``, and FEC hashes when ``record``."""
+    """Fitness of each program on each task, ``(P, T)``, and FEC hashes when ``record``.
+    ``prune=False`` executes dead code too (same results; for tests and benchmarks)."""
     code, data, bounds = packed_form(programs)
     return per_task_fitness_packed(
         code, data, bounds, batch, memory, max_abs_error=max_abs_error, eval_seed=eval_seed,
-        record=record,
+        record=record, prune=prune,
     )
 
 
@@ -123,13 +125,14 @@ def per_task_fitness_packed(
     max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
     eval_seed: int = 0,
     record: bool = False,
+    prune: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`per_task_fitness` of packed programs; ``bounds`` may select any rows of ``code``."""
     return evaluate_batch(
         code, data, np.ascontiguousarray(bounds), batch.train_x, batch.train_y, batch.valid_x,
         batch.valid_y, eval_type=EVAL_TYPE_CODES[batch.eval_type], num_epochs=batch.num_epochs,
         memory=memory.as_tuple(), task_seeds=batch.seeds, eval_seed=eval_seed,
-        max_abs_error=max_abs_error, record=record,
+        max_abs_error=max_abs_error, record=record, prune=prune,
     )
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from primitives.liveness import OP_TABLE, compact
+
 EVAL_RMS = 0
 EVAL_ACCURACY = 1
 EVAL_TYPE_CODES = {"rms": EVAL_RMS, "accuracy": EVAL_ACCURACY}
@@ -594,7 +596,7 @@ def _hash_predictions(preds):
 @njit(**_JIT)
 def _evaluate_batch(code, data, bounds, train_x, train_y, valid_x, valid_y, eval_type,
                     num_epochs, max_abs_error, n_scalars, n_vectors, n_matrices, task_seeds,
-                    eval_seed, record, fitness, hashes):
+                    eval_seed, record, prune, op_table, fitness, hashes):
     T, n_train, F = train_x.shape
     n_valid = valid_x.shape[1]
     S = np.zeros((n_scalars, T))
@@ -610,11 +612,26 @@ def _evaluate_batch(code, data, bounds, train_x, train_y, valid_x, valid_y, eval
     correct = np.zeros(T, dtype=np.int64)
     bad = np.zeros(T, dtype=np.bool_)
     preds = np.full((T, n_train + n_valid), np.nan)
+    longest = 0
     for p in range(bounds.shape[0]):
-        _evaluate_one(code, data, bounds[p, 0], bounds[p, 1], bounds[p, 2], bounds[p, 3],
-                      train_x, train_y, valid_x, valid_y, eval_type, num_epochs, max_abs_error,
-                      S, V, Mx, tmp, rng, shuffle_rng, order, task_seeds, eval_seed,
-                      active, best, sq, correct, bad, record, preds)
+        longest = max(longest, bounds[p, 3] - bounds[p, 0])
+    keep = np.zeros(code.shape[0], dtype=np.bool_)
+    live_code = np.zeros((longest, 4), dtype=code.dtype)
+    live_data = np.zeros((longest, 3))
+    live_bounds = np.zeros(4, dtype=np.int64)
+    for p in range(bounds.shape[0]):
+        if prune:
+            compact(code, data, bounds, p, n_scalars, n_vectors, n_matrices, op_table, keep,
+                    live_code, live_data, live_bounds)
+            _evaluate_one(live_code, live_data, live_bounds[0], live_bounds[1], live_bounds[2],
+                          live_bounds[3], train_x, train_y, valid_x, valid_y, eval_type,
+                          num_epochs, max_abs_error, S, V, Mx, tmp, rng, shuffle_rng, order,
+                          task_seeds, eval_seed, active, best, sq, correct, bad, record, preds)
+        else:
+            _evaluate_one(code, data, bounds[p, 0], bounds[p, 1], bounds[p, 2], bounds[p, 3],
+                          train_x, train_y, valid_x, valid_y, eval_type, num_epochs,
+                          max_abs_error, S, V, Mx, tmp, rng, shuffle_rng, order, task_seeds,
+                          eval_seed, active, best, sq, correct, bad, record, preds)
         for t in range(T):
             fitness[p, t] = best[t]
         if record:
@@ -637,6 +654,7 @@ def evaluate_batch(
     eval_seed: int = 0,
     max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
     record: bool = False,
+    prune: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Evaluate ``P`` packed programs on ``T`` tasks in one jitted call.
 
@@ -646,6 +664,8 @@ def evaluate_batch(
     Returns ``(fitness (P, T), hashes (P,) uint64)``; hashes are filled when ``record`` is set
     (functional equivalence checking on the predictions of this call). Arguments must already be
     validated (see :func:`primitives.program.pack`); the kernel does no bounds checks of its own.
+    With ``prune`` (the default) each program's dead code is skipped
+    (:mod:`primitives.liveness`); the results are the same bit for bit, only faster.
     """
     n_programs = bounds.shape[0]
     fitness = np.zeros((n_programs, train_x.shape[0]))
@@ -654,7 +674,8 @@ def evaluate_batch(
     _evaluate_batch(
         code, data, bounds, train_x, train_y, valid_x, valid_y, int(eval_type), int(num_epochs),
         float(max_abs_error), int(n_s), int(n_v), int(n_m), task_seeds.astype(np.uint64),
-        np.uint64(eval_seed & 0xFFFFFFFFFFFFFFFF), bool(record), fitness, hashes,
+        np.uint64(eval_seed & 0xFFFFFFFFFFFFFFFF), bool(record), bool(prune), OP_TABLE,
+        fitness, hashes,
     )
     return fitness, hashes
 

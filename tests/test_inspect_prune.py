@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from programs import AUTOML_ZERO_LINEAR as AZL
@@ -12,7 +10,9 @@ from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.evaluation import TaskBatch, per_task_fitness
 from evolve.inspect.prune import live_instructions, prune
 from primitives.generate import random_program, usable_ops
+from primitives.liveness import OP_TABLE, live_mask
 from primitives.memory import MemorySpec
+from primitives.program import pack
 from primitives.text import parse_program
 from problems.registry import get_tasks, make_suite
 
@@ -29,7 +29,7 @@ def test_automl_zero_linear_regression_prunes_to_seven_instructions():
     assert pruned.sizes == (1, 2, 4)
     batch = _batch("linear")
     memory = MemorySpec(4, 3, 1)
-    before, _ = per_task_fitness([program], batch, memory)
+    before, _ = per_task_fitness([program], batch, memory, prune=False)
     after, _ = per_task_fitness([pruned], batch, memory)
     assert np.array_equal(before, after)
 
@@ -89,7 +89,7 @@ def test_pruned_random_programs_score_exactly_the_same(problem):
         program = random_program(sizes, [ops, ops, ops], memory, rng)
         programs.append(program)
         pruned.append(prune(program))
-    before, _ = per_task_fitness(programs, batch, memory, max_abs_error=1e6)
+    before, _ = per_task_fitness(programs, batch, memory, max_abs_error=1e6, prune=False)
     after, _ = per_task_fitness(pruned, batch, memory, max_abs_error=1e6)
     np.testing.assert_array_equal(before, after)
     assert sum(len(p) for p in pruned) < sum(len(p) for p in programs)
@@ -105,7 +105,7 @@ def test_pruned_programs_with_few_ops_score_the_same():
     programs = [random_program([int(s) for s in rng.integers(0, 8, 3)], [ops] * 3, memory, rng)
                 for _ in range(400)]
     pruned = [prune(p) for p in programs]
-    before, _ = per_task_fitness(programs, batch, memory)
+    before, _ = per_task_fitness(programs, batch, memory, prune=False)
     after, _ = per_task_fitness(pruned, batch, memory)
     np.testing.assert_array_equal(before, after)
 
@@ -116,8 +116,20 @@ def test_prune_is_idempotent():
     assert prune(once) == once
 
 
-def test_azl_file_if_present():
-    path = Path("/tmp/azl.txt")
-    if not path.exists():
-        pytest.skip("no /tmp/azl.txt")
-    assert prune(parse_program(path.read_text())).sizes == (1, 2, 4)
+
+@pytest.mark.parametrize("memory", [MemorySpec(2, 1, 0), MemorySpec(4, 3, 1), MemorySpec(6, 5, 3)])
+def test_jitted_liveness_equals_reference(memory):
+    """The interpreter's own dead-code pass (primitives.liveness) keeps exactly what prune keeps."""
+    rng = np.random.default_rng(11)
+    ops = usable_ops(range(65), memory)
+    few = usable_ops([1, 2, 3, 18, 23, 27, 56, 57, 59, 63], memory)
+    programs = [
+        random_program([int(s) for s in rng.integers(0, 12, size=3)], [choice] * 3, memory, rng)
+        for choice in (ops, few) for _ in range(300)
+    ]
+    code, _, bounds = pack(programs)
+    keep = np.zeros(len(code), dtype=bool)
+    for p, program in enumerate(programs):
+        live_mask(code, *(int(b) for b in bounds[p]), *memory.as_tuple(), OP_TABLE, keep)
+        expected = live_instructions(program)
+        assert keep[bounds[p, 0]:bounds[p, 3]].tolist() == expected.tolist(), program.instructions

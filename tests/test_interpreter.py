@@ -61,14 +61,14 @@ def linear_tasks(rng: np.random.Generator, T: int, n_train: int, n_valid: int, F
 
 
 def kernel(programs, tasks, *, eval_type=EVAL_RMS, num_epochs=1, memory=(4, 3, 1), seeds=None,
-           eval_seed=0, max_abs_error=100.0, record=False):
+           eval_seed=0, max_abs_error=100.0, record=False, prune=True):
     for program in programs:
         validate(program, MemorySpec(*memory))  # the kernel itself does no bounds checks
     code, data, bounds = pack(programs)
     seeds = np.arange(1, tasks[0].shape[0] + 1, dtype=np.uint64) if seeds is None else seeds
     return evaluate_batch(code, data, bounds, *tasks, eval_type=eval_type, num_epochs=num_epochs,
                           memory=tuple(memory), task_seeds=seeds, eval_seed=eval_seed,
-                          max_abs_error=max_abs_error, record=record)
+                          max_abs_error=max_abs_error, record=record, prune=prune)
 
 
 def naive(program, tasks, t, *, seeds=None, **kwargs):
@@ -110,9 +110,12 @@ def test_kernel_equals_naive_on_random_programs() -> None:
                            memory, rng)
             for _ in range(PROGRAMS_PER_CONFIG)
         ]
-        fitness, _ = kernel(programs, tasks, eval_type=eval_type, num_epochs=epochs,
-                            memory=memory.as_tuple(), seeds=SEEDS, eval_seed=index,
-                            max_abs_error=max_err)
+        kwargs = {"eval_type": eval_type, "num_epochs": epochs, "memory": memory.as_tuple(),
+                  "seeds": SEEDS, "eval_seed": index, "max_abs_error": max_err, "record": True}
+        fitness, hashes = kernel(programs, tasks, **kwargs)
+        # Skipping dead code (the default) changes nothing, bit for bit, hashes included.
+        unpruned, unpruned_hashes = kernel(programs, tasks, prune=False, **kwargs)
+        assert np.array_equal(fitness, unpruned) and np.array_equal(hashes, unpruned_hashes)
         for p, program in enumerate(programs):
             for t in range(3):
                 info: dict = {}
