@@ -17,7 +17,9 @@ Kernels take arrays and scalars only and are cached on disk (``cache=True``).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import carray, njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from primitives.liveness import OP_TABLE, compact
 
@@ -40,6 +42,27 @@ _TWO_OVER_PI = 2.0 / np.pi
 _INV_2_53 = 1.0 / 9007199254740992.0
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+
+@intrinsic
+def _address_as_voidptr(typingctx, address):
+    """``(void *) address`` inside a kernel."""
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(address), codegen
+
+
+@njit(**_JIT)
+def _unmanaged(a):
+    """A view of ``a`` that carries no reference count (Numba's ``carray`` over its buffer).
+
+    Numba increments and decrements the reference count of every array argument of a call, an
+    atomic operation each; ``_run`` takes seven arrays and is called two or three times per
+    example, which cost more than the instructions it runs. Views without a count make those
+    calls cheap. The caller must keep ``a`` alive while the view is used."""
+    return carray(_address_as_voidptr(a.ctypes.data), a.shape, a.dtype)
 
 
 @njit(**_JIT)
@@ -523,7 +546,8 @@ def _evaluate_one(code, data, setup_start, predict_start, learn_start, end,
                 for f in range(F):
                     V[0, t * F + f] = train_x[t, row, f]
                 S[0, t] = 0.0
-            _run(code, data, predict_start, learn_start, S, V, Mx, T, F, rng, tmp)
+            if predict_start < learn_start:
+                _run(code, data, predict_start, learn_start, S, V, Mx, T, F, rng, tmp)
             for t in range(T):
                 if not active[t]:
                     continue
@@ -539,7 +563,8 @@ def _evaluate_one(code, data, setup_start, predict_start, learn_start, end,
                 break
             for t in range(T):
                 S[0, t] = train_y[t, order[t, i]]
-            _run(code, data, learn_start, end, S, V, Mx, T, F, rng, tmp)
+            if learn_start < end:
+                _run(code, data, learn_start, end, S, V, Mx, T, F, rng, tmp)
         if n_active == 0:
             break
         for t in range(T):
@@ -551,7 +576,8 @@ def _evaluate_one(code, data, setup_start, predict_start, learn_start, end,
                 for f in range(F):
                     V[0, t * F + f] = valid_x[t, i, f]
                 S[0, t] = 0.0
-            _run(code, data, predict_start, learn_start, S, V, Mx, T, F, rng, tmp)
+            if predict_start < learn_start:
+                _run(code, data, predict_start, learn_start, S, V, Mx, T, F, rng, tmp)
             for t in range(T):
                 if not active[t]:
                     continue
@@ -618,6 +644,31 @@ def _evaluate_batch(code, data, bounds, train_x, train_y, valid_x, valid_y, eval
     keep = np.zeros(code.shape[0], dtype=np.bool_)
     live_code = np.zeros((longest, 4), dtype=code.dtype)
     live_data = np.zeros((longest, 3))
+    _evaluate_programs(code, data, bounds, train_x, train_y, valid_x, valid_y, eval_type,
+                       num_epochs, max_abs_error, n_scalars, n_vectors, n_matrices, task_seeds,
+                       eval_seed, record, prune, op_table, fitness, hashes, S, V, Mx, tmp, rng,
+                       shuffle_rng, order, active, best, sq, correct, bad, preds, keep, live_code,
+                       live_data)
+
+
+@njit(**_JIT)
+def _evaluate_programs(code, data, bounds, train_x, train_y, valid_x, valid_y, eval_type,
+                       num_epochs, max_abs_error, n_scalars, n_vectors, n_matrices, task_seeds,
+                       eval_seed, record, prune, op_table, fitness, hashes, S, V, Mx, tmp, rng,
+                       shuffle_rng, order, active, best, sq, correct, bad, preds, keep,
+                       live_code, live_data):
+    # The caller holds every argument for the whole call, so views without a reference count
+    # are safe here (see _unmanaged); they make the many small calls below cheap.
+    S = _unmanaged(S)
+    V = _unmanaged(V)
+    Mx = _unmanaged(Mx)
+    tmp = _unmanaged(tmp)
+    rng = _unmanaged(rng)
+    live_code = _unmanaged(live_code)
+    live_data = _unmanaged(live_data)
+    code = _unmanaged(code)
+    data = _unmanaged(data)
+    T = train_x.shape[0]
     live_bounds = np.zeros(4, dtype=np.int64)
     for p in range(bounds.shape[0]):
         if prune:
@@ -671,8 +722,10 @@ def evaluate_batch(
     fitness = np.zeros((n_programs, train_x.shape[0]))
     hashes = np.zeros(n_programs, dtype=np.uint64)
     n_s, n_v, n_m = memory
+    c = np.ascontiguousarray
     _evaluate_batch(
-        code, data, bounds, train_x, train_y, valid_x, valid_y, int(eval_type), int(num_epochs),
+        c(code, dtype=np.int64), c(data, dtype=np.float64), c(bounds, dtype=np.int64),
+        c(train_x), c(train_y), c(valid_x), c(valid_y), int(eval_type), int(num_epochs),
         float(max_abs_error), int(n_s), int(n_v), int(n_m), task_seeds.astype(np.uint64),
         np.uint64(eval_seed & 0xFFFFFFFFFFFFFFFF), bool(record), bool(prune), OP_TABLE,
         fitness, hashes,
