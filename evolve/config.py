@@ -209,13 +209,13 @@ def _convert(path: str, value: Any, ftype: Any, meta: dict) -> Any:
                 raise bad
         elif meta.get("ops"):
             for v in value:
-                if v not in OPS_BY_NAME:
+                if not isinstance(v, str) or v not in OPS_BY_NAME:
                     raise ConfigError(f"{path}: unknown op {v!r}; allowed: see `evolve ops`")
             if not value:
                 raise bad
         elif "choices" in meta:
             for v in value:
-                if v not in meta["choices"]:
+                if not isinstance(v, str) or v not in meta["choices"]:
                     raise ConfigError(f"{path}: {v!r} is not allowed; choose from {', '.join(meta['choices'])}")
             if not value:
                 raise bad

@@ -10,12 +10,12 @@ algorithm whose estimated cost exceeds a multiple of the 2-layer network's.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 
 from evolve.evaluation import TaskBatch, packed_form, per_task_fitness_packed, reduce_fitness
+from evolve.fec import FECCache
 from primitives.memory import MemorySpec
 from primitives.ops import OPS
 from primitives.program import LEARN, PREDICT, SETUP, Program
@@ -39,48 +39,6 @@ def program_cost(program: Program, costs: np.ndarray, n_train: int, n_valid: int
     """Operations of one task: ``setup + epochs * (n_train * (predict + learn) + n_valid * predict)``."""
     per = [float(costs[program.component(c)[0][:, 0]].sum()) for c in (SETUP, PREDICT, LEARN)]
     return per[0] + epochs * (n_train * (per[1] + per[2]) + n_valid * per[1])
-
-
-class FECCache:
-    """LRU cache of fitness keyed by the hash of a function's predictions."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.entries: OrderedDict[int, float] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: int) -> float | None:
-        value = self.entries.get(key)
-        if value is None:
-            self.misses += 1
-            return None
-        self.entries.move_to_end(key)
-        self.hits += 1
-        return value
-
-    def put(self, key: int, fitness: float) -> None:
-        self.entries[key] = fitness
-        self.entries.move_to_end(key)
-        if len(self.entries) > self.capacity:
-            self.entries.popitem(last=False)
-
-    @property
-    def hit_rate(self) -> float:
-        total = self.hits + self.misses
-        return self.hits / total if total else 0.0
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        keys = np.fromiter(self.entries.keys(), dtype=np.uint64, count=len(self.entries))
-        values = np.fromiter(self.entries.values(), dtype=np.float64, count=len(self.entries))
-        return {"fec_keys": keys, "fec_values": values,
-                "fec_counts": np.array([self.hits, self.misses], dtype=np.int64)}
-
-    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.entries = OrderedDict(
-            zip((int(k) for k in arrays["fec_keys"]), (float(v) for v in arrays["fec_values"]), strict=True)
-        )
-        self.hits, self.misses = (int(v) for v in arrays["fec_counts"])
 
 
 class SearchEvaluator:
@@ -162,27 +120,25 @@ class SearchEvaluator:
             code, data, bounds[todo], self.head, self.memory,
             max_abs_error=self.max_abs_error, eval_seed=self.eval_seed, record=True,
         )
-        misses: list[int] = []
-        hash_of = dict(zip(todo, hashes.tolist(), strict=True))
-        first_of: dict[int, int] = {}
-        duplicates: list[tuple[int, int]] = []
-        for i, h in hash_of.items():
-            cached = self.cache.get(h)
-            if cached is not None:
-                fitness[i] = cached
-            elif h in first_of:
-                duplicates.append((i, first_of[h]))
-                self.cache.hits += 1
-                self.cache.misses -= 1
-            else:
-                first_of[h] = i
-                misses.append(i)
-        if misses:
-            scores = self._score(code, data, bounds[misses])
+        cached, found = self.cache.lookup(hashes)
+        todo_array = np.asarray(todo, dtype=np.int64)
+        fitness[todo_array[found]] = cached[found]
+        hits = int(found.sum())
+        # Among the rest, the first of each hash is evaluated; later equal hashes in this batch
+        # are duplicates (counted as hits) and take its fitness.
+        rest = np.flatnonzero(~found)
+        _, first, inverse = np.unique(hashes[rest], return_index=True, return_inverse=True)
+        first_sorted = np.sort(first)
+        misses = rest[first_sorted]
+        self.cache.hits += hits + (len(rest) - len(misses))
+        self.cache.misses += len(misses)
+        if len(misses):
+            scores = self._score(code, data, bounds[todo_array[misses]])
             self.evaluations += len(misses)
-            for i, score in zip(misses, scores.tolist(), strict=True):
-                fitness[i] = score
-                self.cache.put(hash_of[i], score)
-        for i, j in duplicates:
-            fitness[i] = fitness[j]
+            fitness[todo_array[misses]] = scores
+            self.cache.insert(hashes[misses], scores)
+            # every member of ``rest`` takes the score of the first occurrence of its hash
+            score_of_unique = np.empty(len(first))
+            score_of_unique[np.argsort(first)] = scores
+            fitness[todo_array[rest]] = score_of_unique[inverse.reshape(-1)]
         return fitness

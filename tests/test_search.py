@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ from hypothesis import strategies as st
 
 from evolve.config import ConfigError, apply_overrides, config_from_dict, load_config
 from evolve.evaluation import TaskBatch, evaluate
-from evolve.evaluator import FECCache, SearchEvaluator
+from evolve.evaluator import SearchEvaluator
 from evolve.evolution import select_tournaments
+from evolve.fec import FECCache
 from evolve.mutation import MUTATORS, SearchSpace, mutate
 from primitives.generate import random_program
 from primitives.memory import FIRST_OUT_ADDRESS, MemorySpec
@@ -130,18 +132,74 @@ def test_fec_never_changes_the_fitness_of_a_deterministic_program(seed):
     assert evaluator.cache.hits >= len(programs)
 
 
-def test_fec_hit_rate_and_lru_capacity():
-    cache = FECCache(3)
+def test_fec_hit_rate_and_lru_in_halves():
+    cache = FECCache(4)
     for key in range(5):
         cache.put(key, float(key))
-    assert list(cache.entries) == [2, 3, 4]
+    assert cache.keys_by_age().tolist() == [2, 3, 4]  # full at 4: the older half went
     assert cache.get(0) is None and cache.get(3) == 3.0
+    assert cache.keys_by_age().tolist() == [2, 4, 3]
     cache.put(5, 5.0)
-    assert list(cache.entries) == [4, 3, 5]
+    cache.put(6, 6.0)
+    assert cache.keys_by_age().tolist() == [3, 5, 6]
     assert cache.hit_rate == 0.5
-    restored = FECCache(3)
+    restored = FECCache(4)
     restored.load_arrays(cache.to_arrays())
-    assert restored.entries == cache.entries and restored.hits == 1
+    assert restored.keys_by_age().tolist() == [3, 5, 6] and restored.hits == 1
+    assert restored.get(5) == 5.0
+
+
+class _ReferenceCache:
+    """The slow, obvious model: an OrderedDict, least recently used first, dropped in halves."""
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self.entries = OrderedDict()
+
+    def lookup(self, key):
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        return None
+
+    def insert(self, key, value):
+        if len(self.entries) >= self.capacity:
+            while len(self.entries) > self.capacity // 2:
+                self.entries.popitem(last=False)
+        self.entries[key] = value
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 60), max_size=12)),
+                                    max_size=40))
+def test_fec_table_equals_reference_model(capacity, operations):
+    cache, reference = FECCache(capacity), _ReferenceCache(capacity)
+    for is_lookup, keys in operations:
+        keys = list(dict.fromkeys(keys))  # distinct within one call, as the evaluator makes them
+        if is_lookup:
+            values, found = cache.lookup(np.array(keys, dtype=np.uint64))
+            expected = [reference.lookup(k) for k in keys]
+            assert found.tolist() == [e is not None for e in expected]
+            assert [float(v) for v, f in zip(values, found, strict=True) if f] == [e for e in expected if e is not None]
+        else:
+            absent = [k for k in keys if k not in reference.entries]
+            cache.insert(np.array(absent, dtype=np.uint64), np.array(absent, dtype=np.float64) / 7)
+            for k in absent:
+                reference.insert(k, k / 7)
+        assert cache.keys_by_age().tolist() == list(reference.entries)
+    copy = FECCache(capacity)
+    copy.load_arrays(cache.to_arrays())
+    assert copy.keys_by_age().tolist() == list(reference.entries)
+
+
+def test_fec_table_grows_and_keeps_every_entry():
+    cache = FECCache(100_000)
+    keys = np.random.default_rng(0).integers(0, 2**63, size=20_000, dtype=np.uint64)
+    keys = np.unique(keys)
+    cache.insert(keys, keys.astype(np.float64))
+    values, found = cache.lookup(keys)
+    assert found.all() and np.array_equal(values, keys.astype(np.float64))
+    assert len(cache) == len(keys)
 
 
 def test_hurdles_score_passing_programs_on_all_tasks():

@@ -1,0 +1,192 @@
+"""The functional-equivalence cache: fitness by prediction hash (AutoML-Zero §4, "FEC").
+
+A child's predictions on the first train and valid examples of every task are hashed
+(:func:`primitives.interpreter.evaluate_batch` with ``record``); a hash seen before costs a lookup
+instead of an evaluation. The cache is an open-addressing hash table (linear probing) in three
+NumPy arrays, probed by jitted kernels a whole batch at a time, so a lookup costs nanoseconds and
+the state of an island travels between processes as arrays, with no Python objects to rebuild.
+
+Replacement is least-recently-used in halves: every lookup hit and every insertion stamps the
+entry with a clock; when an insertion finds the cache at ``capacity`` entries, the least recently
+used are dropped until ``capacity // 2`` remain. (Strict one-at-a-time LRU needs a linked list
+through the table; halves give the same behaviour to within a factor of two of memory and are
+deterministic, which is what runs on several backends need.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_JIT = {"cache": True, "nogil": True}
+_MIN_TABLE = 1024
+
+
+@njit(**_JIT)
+def _slot(keys, stamps, key):
+    """Slot holding ``key``, or the empty slot where it would go (tables are never full)."""
+    mask = keys.shape[0] - 1
+    i = np.int64((key ^ (key >> np.uint64(29))) & np.uint64(mask))
+    while stamps[i] != 0 and keys[i] != key:
+        i = (i + 1) & mask
+    return i
+
+
+@njit(**_JIT)
+def _lookup(keys, values, stamps, clock, hashes, out, found):
+    """Fill ``out``/``found`` for each hash; hits are stamped in order. Returns the new clock."""
+    for j in range(hashes.shape[0]):
+        i = _slot(keys, stamps, hashes[j])
+        if stamps[i] != 0:
+            found[j] = True
+            out[j] = values[i]
+            stamps[i] = clock
+            clock += 1
+        else:
+            found[j] = False
+    return clock
+
+
+@njit(**_JIT)
+def _place(keys, values, stamps, key, value, stamp):
+    i = _slot(keys, stamps, key)
+    keys[i] = key
+    values[i] = value
+    stamps[i] = stamp
+
+
+@njit(**_JIT)
+def _evict(keys, values, stamps, keep):
+    """Keep the ``keep`` most recently stamped entries (stamps are distinct); rehash in place."""
+    used = np.nonzero(stamps)[0]
+    if used.shape[0] <= keep:
+        return used.shape[0]
+    order = np.argsort(stamps[used])
+    survivors = used[order[used.shape[0] - keep:]]
+    k = keys[survivors].copy()
+    v = values[survivors].copy()
+    s = stamps[survivors].copy()
+    stamps[:] = 0
+    for j in range(keep):
+        _place(keys, values, stamps, k[j], v[j], s[j])
+    return keep
+
+
+@njit(**_JIT)
+def _rehash(keys, values, stamps, new_keys, new_values, new_stamps):
+    for i in range(keys.shape[0]):
+        if stamps[i] != 0:
+            _place(new_keys, new_values, new_stamps, keys[i], values[i], stamps[i])
+
+
+@njit(**_JIT)
+def _insert(keys, values, stamps, size, clock, capacity, hashes, fitness):
+    """Insert absent keys in order, evicting by halves at ``capacity``. Returns (size, clock)."""
+    for j in range(hashes.shape[0]):
+        if size >= capacity:
+            size = _evict(keys, values, stamps, capacity // 2)
+        i = _slot(keys, stamps, hashes[j])
+        if stamps[i] == 0:
+            size += 1
+        keys[i] = hashes[j]
+        values[i] = fitness[j]
+        stamps[i] = clock
+        clock += 1
+    return size, clock
+
+
+class FECCache:
+    """Fitness keyed by the hash of a function's predictions; LRU replacement in halves."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"FEC cache capacity {capacity}: must be >= 1")
+        self.capacity = int(capacity)
+        self.hits = 0
+        self.misses = 0
+        self.clear()
+
+    def clear(self) -> None:
+        self._keys = np.zeros(_MIN_TABLE, np.uint64)
+        self._values = np.zeros(_MIN_TABLE)
+        self._stamps = np.zeros(_MIN_TABLE, np.int64)  # 0 = empty slot
+        self.size = 0
+        self.clock = 1
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _reserve(self, extra: int) -> None:
+        """Grow the table so it stays at most half full after ``extra`` more entries."""
+        need = 2 * min(self.size + extra, self.capacity)
+        if need <= self._keys.shape[0]:
+            return
+        table = max(_MIN_TABLE, 1 << (need - 1).bit_length())
+        old = (self._keys, self._values, self._stamps)
+        self._keys = np.zeros(table, np.uint64)
+        self._values = np.zeros(table)
+        self._stamps = np.zeros(table, np.int64)
+        _rehash(*old, self._keys, self._values, self._stamps)
+
+    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(fitness, found)`` for each hash, hits marked most recently used. Counts nothing:
+        the caller decides what is a hit (see :class:`evolve.evaluator.SearchEvaluator`)."""
+        hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
+        out = np.zeros(hashes.shape[0])
+        found = np.zeros(hashes.shape[0], dtype=np.bool_)
+        self.clock = int(_lookup(self._keys, self._values, self._stamps, np.int64(self.clock),
+                                 hashes, out, found))
+        return out, found
+
+    def insert(self, hashes: np.ndarray, fitness: np.ndarray) -> None:
+        """Store absent hashes (in order: the last is the most recently used)."""
+        hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
+        fitness = np.ascontiguousarray(fitness, dtype=np.float64)
+        self._reserve(hashes.shape[0])
+        size, clock = _insert(self._keys, self._values, self._stamps, np.int64(self.size),
+                              np.int64(self.clock), np.int64(self.capacity), hashes, fitness)
+        self.size, self.clock = int(size), int(clock)
+
+    def get(self, key: int) -> float | None:
+        """One lookup, counted as a hit or a miss."""
+        value, found = self.lookup(np.array([key], dtype=np.uint64))
+        if found[0]:
+            self.hits += 1
+            return float(value[0])
+        self.misses += 1
+        return None
+
+    def put(self, key: int, fitness: float) -> None:
+        self.insert(np.array([key], dtype=np.uint64), np.array([fitness]))
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+    def keys_by_age(self) -> np.ndarray:
+        """The stored hashes, least recently used first."""
+        used = np.nonzero(self._stamps)[0]
+        return self._keys[used[np.argsort(self._stamps[used])]]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Entries least recently used first, and the hit/miss counts (checkpoints, islands)."""
+        used = np.nonzero(self._stamps)[0]
+        used = used[np.argsort(self._stamps[used])]
+        return {"fec_keys": self._keys[used].copy(), "fec_values": self._values[used].copy(),
+                "fec_counts": np.array([self.hits, self.misses], dtype=np.int64)}
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`to_arrays` output (the most recent ``capacity`` entries are kept)."""
+        keys = np.asarray(arrays["fec_keys"], dtype=np.uint64)[-self.capacity:]
+        values = np.asarray(arrays["fec_values"], dtype=np.float64)[-self.capacity:]
+        if keys.shape != values.shape or keys.ndim != 1:
+            raise ValueError(f"fec_keys {keys.shape} and fec_values {values.shape} differ")
+        if np.unique(keys).shape[0] != keys.shape[0]:
+            raise ValueError("fec_keys holds duplicates")
+        self.clear()
+        self._reserve(keys.shape[0])
+        self.size, self.clock = (int(v) for v in _insert(
+            self._keys, self._values, self._stamps, np.int64(0), np.int64(1),
+            np.int64(self.capacity + 1), keys, values))
+        self.hits, self.misses = (int(v) for v in arrays["fec_counts"])
