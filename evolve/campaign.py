@@ -232,7 +232,10 @@ class Campaign:
                 s.batch_size, self.halloffame,
             )
         self.individuals += len(children)
-        self._consider(children, np.array([c.fitness.values[0] for c in children]))
+        fitness = getattr(children, "fitness", None)
+        if fitness is None:  # NSGA-II children carry (fitness, size) tuples
+            fitness = np.array([c.fitness.values[0] for c in children])
+        self._consider(children, fitness)
 
     def _stop_reason(self) -> str | None:
         c = self.config.campaign

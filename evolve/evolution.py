@@ -169,9 +169,43 @@ class Population:
         self.fitness[self.head] = fitness
         self.head = (self.head + 1) % len(self.members)
 
+    def replace_oldest_many(self, children: Sequence[Program], fitness: np.ndarray) -> None:
+        """``replace_oldest`` for each child in order (one call for a whole batch)."""
+        n = len(self.members)
+        k = len(children)
+        if k > n:  # later children overwrite earlier ones: keep the sequential meaning
+            for child, fit in zip(children, fitness.tolist(), strict=True):
+                self.replace_oldest(child, fit)
+            return
+        slots = (self.head + np.arange(k)) % n
+        self.fitness[slots] = fitness
+        members = self.members
+        for slot, child in zip(slots.tolist(), children, strict=True):
+            members[slot] = child
+        self.head = (self.head + k) % n
+
     def in_age_order(self) -> list[int]:
         n = len(self.members)
         return [(self.head + i) % n for i in range(n)]
+
+
+class Offspring(list):
+    """The individuals a search step produced, with their fitness as one array (``fitness``)."""
+
+    fitness: np.ndarray
+
+
+def update_hall_of_fame(halloffame: tools.HallOfFame, individuals: Sequence[Program], fitness: np.ndarray) -> None:
+    """``halloffame.update(individuals)`` for one-objective fitness, without handing DEAP the
+    individuals that cannot enter: once the hall is full, only fitness strictly above its worst
+    can (DEAP's own test), and that bar only rises during an update. Same result, less Python."""
+    if halloffame.maxsize and len(halloffame) >= halloffame.maxsize:
+        worst = halloffame[-1].fitness.wvalues[0]
+        chosen = np.flatnonzero(fitness > worst)
+        if not chosen.size:
+            return
+        individuals = [individuals[i] for i in chosen.tolist()]
+    halloffame.update(individuals)
 
 
 def evaluate_and_assign(toolbox: base.Toolbox, individuals: Sequence[Program]) -> np.ndarray:
@@ -218,18 +252,20 @@ def regularized_evolution(
 
     Returns the children produced (with fitness).
     """
-    produced: list[Program] = []
+    produced = Offspring()
+    scores = []
     for start in range(0, n_children, batch_size):
         k = min(batch_size, n_children - start)
         winners = toolbox.select(population.fitness, k)
         mutate_draws = rng.random(k) < mutate_prob
         children = toolbox.breed([population.members[i] for i in winners.tolist()], mutate_draws)
         fitness = evaluate_and_assign(toolbox, children)
-        for child, fit in zip(children, fitness.tolist(), strict=True):
-            population.replace_oldest(child, fit)
+        population.replace_oldest_many(children, fitness)
         if halloffame is not None:
-            halloffame.update(children)
+            update_hall_of_fame(halloffame, children, fitness)
         produced.extend(children)
+        scores.append(fitness)
+    produced.fitness = np.concatenate(scores) if scores else np.zeros(0)
     return produced
 
 
@@ -247,14 +283,17 @@ def random_search(
 
     Returns the candidates (with fitness).
     """
-    produced: list[Program] = []
+    produced = Offspring()
+    scores = []
     for start in range(0, n_candidates, batch_size):
         k = min(batch_size, n_candidates - start)
         candidates = toolbox.random_individuals(k)
-        evaluate_and_assign(toolbox, candidates)
+        fitness = evaluate_and_assign(toolbox, candidates)
         if halloffame is not None:
-            halloffame.update(candidates)
+            update_hall_of_fame(halloffame, candidates, fitness)
         produced.extend(candidates)
+        scores.append(fitness)
+    produced.fitness = np.concatenate(scores) if scores else np.zeros(0)
     return produced
 
 
