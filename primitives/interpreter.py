@@ -280,230 +280,312 @@ def _matmul(Mx, a, b, o, tmp, T, F):
 
 
 @njit(**_JIT)
-def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
-    """Execute instructions ``start:end`` for all ``T`` tasks. ``S`` is (nS, T), ``V`` (nV, T*F),
-    ``Mx`` (nM, T*F*F); ``rng`` holds one random-op stream state per task."""
-    FF = F * F
-    TF = T * F
-    TFF = T * FF
-    for k in range(start, end):
-        op = code[k, 0]
-        a = code[k, 1]
-        b = code[k, 2]
-        o = code[k, 3]
-        if op == 0:
-            pass
-        # ---- scalar arithmetic (OP1-OP15) ----
-        elif op == 1:
-            for t in range(T):
-                S[o, t] = S[a, t] + S[b, t]
-        elif op == 2:
-            for t in range(T):
-                S[o, t] = S[a, t] - S[b, t]
-        elif op == 3:
-            for t in range(T):
-                S[o, t] = S[a, t] * S[b, t]
-        elif op == 4:
-            for t in range(T):
-                S[o, t] = S[a, t] / S[b, t]
-        elif op == 5:
-            for t in range(T):
-                S[o, t] = abs(S[a, t])
-        elif op == 6:
-            for t in range(T):
-                S[o, t] = 1.0 / S[a, t]
-        elif op == 7:
-            for t in range(T):
-                S[o, t] = np.sin(S[a, t])
-        elif op == 8:
-            for t in range(T):
-                S[o, t] = np.cos(S[a, t])
-        elif op == 9:
-            for t in range(T):
-                S[o, t] = np.tan(S[a, t])
-        elif op == 10:
-            for t in range(T):
-                S[o, t] = np.arcsin(S[a, t])
-        elif op == 11:
-            for t in range(T):
-                S[o, t] = np.arccos(S[a, t])
-        elif op == 12:
-            for t in range(T):
-                S[o, t] = np.arctan(S[a, t])
-        elif op == 13:
-            for t in range(T):
-                S[o, t] = np.exp(S[a, t])
-        elif op == 14:
-            for t in range(T):
-                S[o, t] = np.log(S[a, t])
-        elif op == 15:
-            for t in range(T):
-                S[o, t] = 1.0 if S[a, t] >= 0.0 else 0.0
-        elif op == 16:
-            for i in range(TF):
-                V[o, i] = 1.0 if V[a, i] > 0.0 else 0.0
-        elif op == 17:
-            for i in range(TFF):
-                Mx[o, i] = 1.0 if Mx[a, i] > 0.0 else 0.0
-        # ---- vector ops (OP18-OP28) ----
-        elif op == 18:
-            for t in range(T):
-                s = S[a, t]
-                for f in range(t * F, t * F + F):
-                    V[o, f] = s * V[b, f]
-        elif op == 19:
-            for t in range(T):
-                s = S[a, t]
-                for f in range(t * F, t * F + F):
-                    V[o, f] = s
-        elif op == 20:
-            for i in range(TF):
-                V[o, i] = 1.0 / V[a, i]
-        elif op == 21:
-            for t in range(T):
-                acc = 0.0
-                for f in range(t * F, t * F + F):
-                    acc += V[a, f] * V[a, f]
-                S[o, t] = np.sqrt(acc)
-        elif op == 22:
-            for i in range(TF):
-                V[o, i] = abs(V[a, i])
-        elif op == 23:
-            for i in range(TF):
-                V[o, i] = V[a, i] + V[b, i]
-        elif op == 24:
-            for i in range(TF):
-                V[o, i] = V[a, i] - V[b, i]
-        elif op == 25:
-            for i in range(TF):
-                V[o, i] = V[a, i] * V[b, i]
-        elif op == 26:
-            for i in range(TF):
-                V[o, i] = V[a, i] / V[b, i]
-        elif op == 27:
-            for t in range(T):
-                acc = 0.0
-                for f in range(t * F, t * F + F):
-                    acc += V[a, f] * V[b, f]
-                S[o, t] = acc
-        elif op == 28:
-            _outer(V, Mx, a, b, o, T, F)
-        # ---- matrix ops (OP29-OP43) ----
-        elif op == 29:
-            _scalar_matrix(S, Mx, a, b, o, T, F)
-        elif op == 30:
-            _matrix_unary(Mx, a, o, T * F * F, 0)
-        elif op == 31:
-            _matvec(V, Mx, a, b, o, tmp, T, F)
-        elif op == 32 or op == 33:
-            _broadcast(V, Mx, a, o, T, F, op == 33)
-        elif op == 34 or op == 51 or op == 55:
-            _matrix_reduce(S, Mx, a, o, T, F, op)
-        elif op == 35 or op == 36 or op == 52 or op == 53:
-            _matrix_rows(V, Mx, a, o, T, F, op)
-        elif op == 37:
-            _transpose(Mx, a, o, tmp, T, F)
-        elif op == 38:
-            _matrix_unary(Mx, a, o, T * F * F, 1)
-        elif op == 39 or op == 40 or op == 41 or op == 42:
-            _matrix_binary(Mx, a, b, o, T * F * F, op)
-        elif op == 43:
-            _matmul(Mx, a, b, o, tmp, T, F)
-        # ---- min / max (OP44-OP49), std::min/std::max order for scalars and vectors ----
-        elif op == 44:
-            for t in range(T):
-                x = S[a, t]
-                y = S[b, t]
-                S[o, t] = y if y < x else x
-        elif op == 45:
-            for i in range(TF):
-                x = V[a, i]
-                y = V[b, i]
-                V[o, i] = y if y < x else x
-        elif op == 46:
-            for i in range(TFF):
-                x = Mx[a, i]
-                y = Mx[b, i]
-                Mx[o, i] = x if x < y else y
-        elif op == 47:
-            for t in range(T):
-                x = S[a, t]
-                y = S[b, t]
-                S[o, t] = y if x < y else x
-        elif op == 48:
-            for i in range(TF):
-                x = V[a, i]
-                y = V[b, i]
-                V[o, i] = y if x < y else x
-        elif op == 49:
-            for i in range(TFF):
-                x = Mx[a, i]
-                y = Mx[b, i]
-                Mx[o, i] = x if x > y else y
-        # ---- statistics (OP50-OP55) ----
-        elif op == 50:
-            for t in range(T):
-                acc = 0.0
-                for f in range(t * F, t * F + F):
-                    acc += V[a, f]
-                S[o, t] = acc / F
-        elif op == 54:
-            for t in range(T):
-                acc = 0.0
-                acc2 = 0.0
-                for f in range(t * F, t * F + F):
-                    acc += V[a, f]
-                    acc2 += V[a, f] * V[a, f]
-                mean = acc / F
-                S[o, t] = np.sqrt(acc2 / F - mean * mean)
-        # ---- constants and random sets (OP56-OP64) ----
-        elif op == 56:
-            c = data[k, 0]
-            for t in range(T):
-                S[o, t] = c
-        elif op == 57:
-            i = _const_index(data[k, 0], F)
-            c = data[k, 1]
-            for t in range(T):
-                V[o, t * F + i] = c
-        elif op == 58:
-            i = _const_index(data[k, 0], F)
-            j = _const_index(data[k, 1], F)
-            c = data[k, 2]
-            for t in range(T):
-                Mx[o, t * FF + i * F + j] = c
-        elif op == 59 or op == 60 or op == 61:
-            low = data[k, 0]
-            high = data[k, 1]
-            n = 1 if op == 59 else (F if op == 60 else FF)
-            for t in range(T):
-                for i in range(n):
-                    u = _uniform(rng, t)
-                    x = low if low >= high else low + (high - low) * u
-                    if op == 59:
-                        S[o, t] = x
-                    elif op == 60:
-                        V[o, t * F + i] = x
-                    else:
-                        Mx[o, t * FF + i] = x
-        elif op == 62 or op == 63 or op == 64:
-            mean = data[k, 0]
-            std = data[k, 1]
-            n = 1 if op == 62 else (F if op == 63 else FF)
-            for t in range(T):
-                for i in range(n):
-                    x = mean + std * _gaussian(rng, t)
-                    if op == 62:
-                        S[o, t] = x
-                    elif op == 63:
-                        V[o, t * F + i] = x
-                    else:
-                        Mx[o, t * FF + i] = x
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 @njit(**_JIT)
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+def _run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng, tmp,
+               xs, ys, order, eval_type, max_abs_error, active, record, preds, pred_offset,
+               sq, correct, bad):
+    """One phase of the executor for all ``T`` tasks in lockstep; returns the active task count.
+
+    - mode 0 (Setup): ``code[seg_start:seg_mid]`` once.
+    - mode 1 (a training epoch): for each example ``i`` (row ``order[t, i]`` of ``xs``/``ys``):
+      ``v0 = x, s0 = 0``; Predict ``code[seg_start:seg_mid]``; for accuracy tasks
+      ``s1 <- sigmoid(s1)``; record ``s1``; a task whose ``|y - s1|`` is NaN or
+      ``> max_abs_error`` stops (``active[t] = False``; when none is left, return 0);
+      ``s0 = y``; Learn ``code[seg_mid:seg_end]``.
+    - mode 2 (validation): for each example ``v0 = x, s0 = 0``; Predict; score ``s1`` into
+      ``sq``/``bad`` (rms) or ``correct`` (accuracy) of the active tasks.
+
+    ``S`` is (nS, T), ``V`` (nV, T*F), ``Mx`` (nM, T*F*F); ``rng`` holds one random-op stream
+    state per task. The instruction dispatch sits in one place inside the example loop, so an
+    example costs no function call (calls cost more than the few instructions most programs run).
+    """
+    FF = F * F
+    TF = T * F
+    TFF = T * FF
+    n_active = 0
+    for t in range(T):
+        if active[t]:
+            n_active += 1
+    n_steps = 1 if mode == 0 else xs.shape[1]
+    for ex in range(n_steps):
+        if mode != 0:
+            for t in range(T):
+                row = order[t, ex] if mode == 1 else ex
+                for f in range(F):
+                    V[0, t * F + f] = xs[t, row, f]
+                S[0, t] = 0.0
+        start = seg_start
+        end = seg_mid
+        for seg in range(2):
+            if seg == 1:
+                if mode != 1:
+                    break
+                for t in range(T):
+                    if not active[t]:
+                        continue
+                    if eval_type == EVAL_ACCURACY:
+                        S[1, t] = _sigmoid(S[1, t])
+                    if record:
+                        preds[t, pred_offset + ex] = S[1, t]
+                    err = abs(ys[t, order[t, ex]] - S[1, t])
+                    if not (err <= max_abs_error):
+                        active[t] = False
+                        n_active -= 1
+                if n_active == 0:
+                    return 0
+                for t in range(T):
+                    S[0, t] = ys[t, order[t, ex]]
+                start = seg_mid
+                end = seg_end
+            for k in range(start, end):
+                op = code[k, 0]
+                a = code[k, 1]
+                b = code[k, 2]
+                o = code[k, 3]
+                if op == 0:
+                    pass
+                # ---- scalar arithmetic (OP1-OP15) ----
+                elif op == 1:
+                    for t in range(T):
+                        S[o, t] = S[a, t] + S[b, t]
+                elif op == 2:
+                    for t in range(T):
+                        S[o, t] = S[a, t] - S[b, t]
+                elif op == 3:
+                    for t in range(T):
+                        S[o, t] = S[a, t] * S[b, t]
+                elif op == 4:
+                    for t in range(T):
+                        S[o, t] = S[a, t] / S[b, t]
+                elif op == 5:
+                    for t in range(T):
+                        S[o, t] = abs(S[a, t])
+                elif op == 6:
+                    for t in range(T):
+                        S[o, t] = 1.0 / S[a, t]
+                elif op == 7:
+                    for t in range(T):
+                        S[o, t] = np.sin(S[a, t])
+                elif op == 8:
+                    for t in range(T):
+                        S[o, t] = np.cos(S[a, t])
+                elif op == 9:
+                    for t in range(T):
+                        S[o, t] = np.tan(S[a, t])
+                elif op == 10:
+                    for t in range(T):
+                        S[o, t] = np.arcsin(S[a, t])
+                elif op == 11:
+                    for t in range(T):
+                        S[o, t] = np.arccos(S[a, t])
+                elif op == 12:
+                    for t in range(T):
+                        S[o, t] = np.arctan(S[a, t])
+                elif op == 13:
+                    for t in range(T):
+                        S[o, t] = np.exp(S[a, t])
+                elif op == 14:
+                    for t in range(T):
+                        S[o, t] = np.log(S[a, t])
+                elif op == 15:
+                    for t in range(T):
+                        S[o, t] = 1.0 if S[a, t] >= 0.0 else 0.0
+                elif op == 16:
+                    for i in range(TF):
+                        V[o, i] = 1.0 if V[a, i] > 0.0 else 0.0
+                elif op == 17:
+                    for i in range(TFF):
+                        Mx[o, i] = 1.0 if Mx[a, i] > 0.0 else 0.0
+                # ---- vector ops (OP18-OP28) ----
+                elif op == 18:
+                    for t in range(T):
+                        s = S[a, t]
+                        for f in range(t * F, t * F + F):
+                            V[o, f] = s * V[b, f]
+                elif op == 19:
+                    for t in range(T):
+                        s = S[a, t]
+                        for f in range(t * F, t * F + F):
+                            V[o, f] = s
+                elif op == 20:
+                    for i in range(TF):
+                        V[o, i] = 1.0 / V[a, i]
+                elif op == 21:
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f] * V[a, f]
+                        S[o, t] = np.sqrt(acc)
+                elif op == 22:
+                    for i in range(TF):
+                        V[o, i] = abs(V[a, i])
+                elif op == 23:
+                    for i in range(TF):
+                        V[o, i] = V[a, i] + V[b, i]
+                elif op == 24:
+                    for i in range(TF):
+                        V[o, i] = V[a, i] - V[b, i]
+                elif op == 25:
+                    for i in range(TF):
+                        V[o, i] = V[a, i] * V[b, i]
+                elif op == 26:
+                    for i in range(TF):
+                        V[o, i] = V[a, i] / V[b, i]
+                elif op == 27:
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f] * V[b, f]
+                        S[o, t] = acc
+                elif op == 28:
+                    _outer(V, Mx, a, b, o, T, F)
+                # ---- matrix ops (OP29-OP43) ----
+                elif op == 29:
+                    _scalar_matrix(S, Mx, a, b, o, T, F)
+                elif op == 30:
+                    _matrix_unary(Mx, a, o, T * F * F, 0)
+                elif op == 31:
+                    _matvec(V, Mx, a, b, o, tmp, T, F)
+                elif op == 32 or op == 33:
+                    _broadcast(V, Mx, a, o, T, F, op == 33)
+                elif op == 34 or op == 51 or op == 55:
+                    _matrix_reduce(S, Mx, a, o, T, F, op)
+                elif op == 35 or op == 36 or op == 52 or op == 53:
+                    _matrix_rows(V, Mx, a, o, T, F, op)
+                elif op == 37:
+                    _transpose(Mx, a, o, tmp, T, F)
+                elif op == 38:
+                    _matrix_unary(Mx, a, o, T * F * F, 1)
+                elif op == 39 or op == 40 or op == 41 or op == 42:
+                    _matrix_binary(Mx, a, b, o, T * F * F, op)
+                elif op == 43:
+                    _matmul(Mx, a, b, o, tmp, T, F)
+                # ---- min / max (OP44-OP49), std::min/std::max order for scalars and vectors ----
+                elif op == 44:
+                    for t in range(T):
+                        x = S[a, t]
+                        y = S[b, t]
+                        S[o, t] = y if y < x else x
+                elif op == 45:
+                    for i in range(TF):
+                        x = V[a, i]
+                        y = V[b, i]
+                        V[o, i] = y if y < x else x
+                elif op == 46:
+                    for i in range(TFF):
+                        x = Mx[a, i]
+                        y = Mx[b, i]
+                        Mx[o, i] = x if x < y else y
+                elif op == 47:
+                    for t in range(T):
+                        x = S[a, t]
+                        y = S[b, t]
+                        S[o, t] = y if x < y else x
+                elif op == 48:
+                    for i in range(TF):
+                        x = V[a, i]
+                        y = V[b, i]
+                        V[o, i] = y if x < y else x
+                elif op == 49:
+                    for i in range(TFF):
+                        x = Mx[a, i]
+                        y = Mx[b, i]
+                        Mx[o, i] = x if x > y else y
+                # ---- statistics (OP50-OP55) ----
+                elif op == 50:
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f]
+                        S[o, t] = acc / F
+                elif op == 54:
+                    for t in range(T):
+                        acc = 0.0
+                        acc2 = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f]
+                            acc2 += V[a, f] * V[a, f]
+                        mean = acc / F
+                        S[o, t] = np.sqrt(acc2 / F - mean * mean)
+                # ---- constants and random sets (OP56-OP64) ----
+                elif op == 56:
+                    c = data[k, 0]
+                    for t in range(T):
+                        S[o, t] = c
+                elif op == 57:
+                    i = _const_index(data[k, 0], F)
+                    c = data[k, 1]
+                    for t in range(T):
+                        V[o, t * F + i] = c
+                elif op == 58:
+                    i = _const_index(data[k, 0], F)
+                    j = _const_index(data[k, 1], F)
+                    c = data[k, 2]
+                    for t in range(T):
+                        Mx[o, t * FF + i * F + j] = c
+                elif op == 59 or op == 60 or op == 61:
+                    low = data[k, 0]
+                    high = data[k, 1]
+                    n = 1 if op == 59 else (F if op == 60 else FF)
+                    for t in range(T):
+                        for i in range(n):
+                            u = _uniform(rng, t)
+                            x = low if low >= high else low + (high - low) * u
+                            if op == 59:
+                                S[o, t] = x
+                            elif op == 60:
+                                V[o, t * F + i] = x
+                            else:
+                                Mx[o, t * FF + i] = x
+                elif op == 62 or op == 63 or op == 64:
+                    mean = data[k, 0]
+                    std = data[k, 1]
+                    n = 1 if op == 62 else (F if op == 63 else FF)
+                    for t in range(T):
+                        for i in range(n):
+                            x = mean + std * _gaussian(rng, t)
+                            if op == 62:
+                                S[o, t] = x
+                            elif op == 63:
+                                V[o, t * F + i] = x
+                            else:
+                                Mx[o, t * FF + i] = x
+
+
+        if mode == 2:
+            for t in range(T):
+                if not active[t]:
+                    continue
+                p = S[1, t]
+                if record:
+                    preds[t, pred_offset + ex] = p
+                if eval_type == EVAL_ACCURACY:
+                    label = 1.0 if _sigmoid(p) > 0.5 else 0.0
+                    if label == ys[t, ex]:
+                        correct[t] += 1
+                else:
+                    err = ys[t, ex] - p
+                    if not (abs(err) <= max_abs_error):
+                        bad[t] = True
+                    else:
+                        sq[t] += err * err
+    return n_active
+
+
+@njit(**_JIT)
+def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
+    """Execute instructions ``start:end`` once for all ``T`` tasks (Setup; used by the op tests)."""
+    dummy_x = np.zeros((T, 0, F))
+    dummy_y = np.zeros((T, 0))
+    active = np.ones(T, dtype=np.bool_)
+    _run_phase(code, data, start, end, end, 0, S, V, Mx, T, F, rng, tmp, dummy_x, dummy_y,
+               np.zeros((T, 0), dtype=np.int64), EVAL_RMS, 0.0, active, False,
+               np.zeros((T, 0)), 0, np.zeros(T), np.zeros(T, dtype=np.int64),
+               np.zeros(T, dtype=np.bool_))
 
 
 @njit(**_JIT)
@@ -530,8 +612,10 @@ def _evaluate_one(code, data, setup_start, predict_start, learn_start, end,
         best[t] = 0.0
     if record:
         preds[:, :] = np.nan
-    _run(code, data, setup_start, predict_start, S, V, Mx, T, F, rng, tmp)
-    n_active = T
+    if setup_start < predict_start:
+        _run_phase(code, data, setup_start, predict_start, predict_start, 0, S, V, Mx, T, F,
+                   rng, tmp, train_x, train_y, order, eval_type, max_abs_error, active, False,
+                   preds, 0, sq, correct, bad)
     for epoch in range(num_epochs):
         if epoch > 0:
             for t in range(T):
@@ -540,60 +624,18 @@ def _evaluate_one(code, data, setup_start, predict_start, learn_start, end,
                     swap = order[t, i]
                     order[t, i] = order[t, j]
                     order[t, j] = swap
-        for i in range(n_train):
-            for t in range(T):
-                row = order[t, i]
-                for f in range(F):
-                    V[0, t * F + f] = train_x[t, row, f]
-                S[0, t] = 0.0
-            if predict_start < learn_start:
-                _run(code, data, predict_start, learn_start, S, V, Mx, T, F, rng, tmp)
-            for t in range(T):
-                if not active[t]:
-                    continue
-                if eval_type == EVAL_ACCURACY:
-                    S[1, t] = _sigmoid(S[1, t])
-                if record and epoch == 0:
-                    preds[t, i] = S[1, t]
-                err = abs(train_y[t, order[t, i]] - S[1, t])
-                if not (err <= max_abs_error):
-                    active[t] = False
-                    n_active -= 1
-            if n_active == 0:
-                break
-            for t in range(T):
-                S[0, t] = train_y[t, order[t, i]]
-            if learn_start < end:
-                _run(code, data, learn_start, end, S, V, Mx, T, F, rng, tmp)
+        n_active = _run_phase(code, data, predict_start, learn_start, end, 1, S, V, Mx, T, F,
+                              rng, tmp, train_x, train_y, order, eval_type, max_abs_error,
+                              active, record and epoch == 0, preds, 0, sq, correct, bad)
         if n_active == 0:
             break
         for t in range(T):
             sq[t] = 0.0
             correct[t] = 0
             bad[t] = False
-        for i in range(n_valid):
-            for t in range(T):
-                for f in range(F):
-                    V[0, t * F + f] = valid_x[t, i, f]
-                S[0, t] = 0.0
-            if predict_start < learn_start:
-                _run(code, data, predict_start, learn_start, S, V, Mx, T, F, rng, tmp)
-            for t in range(T):
-                if not active[t]:
-                    continue
-                p = S[1, t]
-                if record and epoch == 0:
-                    preds[t, n_train + i] = p
-                if eval_type == EVAL_ACCURACY:
-                    label = 1.0 if _sigmoid(p) > 0.5 else 0.0
-                    if label == valid_y[t, i]:
-                        correct[t] += 1
-                else:
-                    err = valid_y[t, i] - p
-                    if not (abs(err) <= max_abs_error):
-                        bad[t] = True
-                    else:
-                        sq[t] += err * err
+        _run_phase(code, data, predict_start, learn_start, learn_start, 2, S, V, Mx, T, F, rng,
+                   tmp, valid_x, valid_y, order, eval_type, max_abs_error, active,
+                   record and epoch == 0, preds, n_train, sq, correct, bad)
         for t in range(T):
             if not active[t]:
                 continue
@@ -609,13 +651,17 @@ def _evaluate_one(code, data, setup_start, predict_start, learn_start, end,
 
 @njit(**_JIT)
 def _hash_predictions(preds):
-    """FNV-1a over the 64-bit patterns of the predictions (all NaNs alike), then SplitMix."""
+    """FNV-1a over the SplitMix-scrambled 64-bit patterns of the predictions (all NaNs alike).
+
+    Scrambling each word first matters: a multiply carries a difference only towards the high
+    bits, and predictions such as 0.0 and 2.0 differ only in their (high) exponent bits, so plain
+    FNV over raw doubles lets such differences fall off the top and collide."""
     h = _FNV_OFFSET
     bits = preds.reshape(-1).view(np.uint64)
     flat = preds.reshape(-1)
     for i in range(flat.size):
         w = _NAN_BITS if np.isnan(flat[i]) else bits[i]
-        h = (h ^ w) * _FNV_PRIME
+        h = (h ^ _mix64(w)) * _FNV_PRIME
     return _mix64(h)
 
 

@@ -19,7 +19,7 @@ from naive import EVAL_ACCURACY, EVAL_RMS, naive_fitness
 from programs import AUTOML_ZERO_LINEAR
 
 from primitives.generate import random_program, usable_ops
-from primitives.interpreter import evaluate_batch
+from primitives.interpreter import _hash_predictions, evaluate_batch
 from primitives.memory import MemorySpec
 from primitives.ops import OPS
 from primitives.program import pack, validate
@@ -195,7 +195,7 @@ def test_inf_prediction_scores_zero() -> None:
 _DETERMINISM_SCRIPT = """
 import numpy as np
 from primitives.generate import random_program, usable_ops
-from primitives.interpreter import evaluate_batch
+from primitives.interpreter import _hash_predictions, evaluate_batch
 from primitives.memory import MemorySpec
 from primitives.program import pack
 rng = np.random.default_rng(77)
@@ -333,6 +333,27 @@ def test_record_hashes_identify_functions() -> None:
     _, unrecorded = kernel([sgd], tasks, memory=memory.as_tuple())
     assert unrecorded[0] == 0
     np.testing.assert_array_equal(again[0], fitness[0])
+
+
+def test_record_hashes_separate_predictions_that_differ_in_high_bits() -> None:
+    """Constant predictions 0 then 2 (exponent bits only) once collided with all-zero ones."""
+    memory = MemorySpec(4, 3, 1)
+    zeros = parse_program("def Setup():\ndef Predict():\n  s1 = s2 * s3\ndef Learn():\n")
+    steps = [
+        parse_program(f"def Setup():\n  s2 = {c!r}\ndef Predict():\ndef Learn():\n  s1 = s2 + s2\n")
+        for c in (1.0, 0.5, 2.0, 4.0, -1.0)
+    ]
+    tasks = linear_tasks(np.random.default_rng(3), 4, 10, 10, 4)
+    _, hashes = kernel([zeros, *steps], tasks, memory=memory.as_tuple(), record=True)
+    assert len({int(h) for h in hashes}) == len(hashes)
+    # Any single prediction changed in any one bit changes the hash.
+    preds = np.random.default_rng(0).normal(size=(4, 20))
+    base = _hash_predictions(preds)
+    for bit in range(64):
+        flipped = preds.copy()
+        flipped.view(np.uint64)[1, 7] ^= np.uint64(1 << bit)
+        if not np.isnan(flipped[1, 7]):
+            assert _hash_predictions(flipped) != base, bit
 
 
 def test_record_mode_does_not_change_fitness() -> None:
