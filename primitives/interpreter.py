@@ -716,10 +716,11 @@ def _evaluate_programs(code, data, bounds, train_x, train_y, valid_x, valid_y, e
     data = _unmanaged(data)
     T = train_x.shape[0]
     live_bounds = np.zeros(4, dtype=np.int64)
+    scratch = np.zeros((5, n_scalars + n_vectors + n_matrices + 1), dtype=np.bool_)
     for p in range(bounds.shape[0]):
         if prune:
             compact(code, data, bounds, p, n_scalars, n_vectors, n_matrices, op_table, keep,
-                    live_code, live_data, live_bounds)
+                    live_code, live_data, live_bounds, scratch)
             _evaluate_one(live_code, live_data, live_bounds[0], live_bounds[1], live_bounds[2],
                           live_bounds[3], train_x, train_y, valid_x, valid_y, eval_type,
                           num_epochs, max_abs_error, S, V, Mx, tmp, rng, shuffle_rng, order,

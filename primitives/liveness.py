@@ -75,27 +75,116 @@ def _backward(code, start, end, live, base, op_table, rng_reg, keep):
 
 @njit(**_JIT)
 def live_mask(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
-              n_matrices, op_table, keep):
-    """Fill ``keep[setup_start:end]`` with True for the instructions that affect predictions."""
+              n_matrices, op_table, keep, bits=True):
+    """Fill ``keep[setup_start:end]`` with True for the instructions that affect predictions
+    (``bits=False`` forces the general boolean-array path; tests compare the two)."""
+    n_regs = n_scalars + n_vectors + n_matrices + 1
+    if bits and n_regs <= 64:
+        _live_mask_bits(code, setup_start, predict_start, learn_start, end, n_scalars,
+                        n_vectors, n_matrices, op_table, keep)
+        return
+    scratch = np.zeros((5, n_regs), dtype=np.bool_)
+    _live_mask_arrays(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
+                      n_matrices, op_table, keep, scratch)
+
+
+_ONE = np.uint64(1)
+
+
+@njit(**_JIT)
+def _backward_bits(code, start, end, live, base, op_table, rng_reg, keep):
+    """:func:`_backward` with the live set as the bits of one integer (at most 64 registers)."""
+    for k in range(end - 1, start - 1, -1):
+        op = code[k, 0]
+        out_kind = op_table[op, 2]
+        random = op_table[op, 4] == 1
+        needed = False
+        out_bit = np.uint64(0)
+        if out_kind >= 0:
+            out_bit = _ONE << np.uint64(base[out_kind] + code[k, 3])
+            needed = (live & out_bit) != 0
+        if random and (live & (_ONE << np.uint64(rng_reg))) != 0:
+            needed = True
+        keep[k] = needed
+        if not needed:
+            continue
+        if out_kind >= 0 and op_table[op, 3] == 0:
+            live &= ~out_bit
+        if random:
+            live |= _ONE << np.uint64(rng_reg)
+        for slot in range(2):
+            kind = op_table[op, slot]
+            if kind >= 0:
+                live |= _ONE << np.uint64(base[kind] + code[k, 1 + slot])
+    return live
+
+
+@njit(**_JIT)
+def _live_mask_bits(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
+                    n_matrices, op_table, keep):
+    """:func:`_live_mask` for memories of at most 63 addresses: live sets are 64-bit integers."""
     n_regs = n_scalars + n_vectors + n_matrices + 1
     rng_reg = n_regs - 1
-    base = np.array([0, n_scalars, n_scalars + n_vectors])
+    base = (0, n_scalars, n_scalars + n_vectors)
+    executor_written = ~((_ONE << np.uint64(LABEL_SCALAR_ADDRESS))
+                         | (_ONE << np.uint64(n_scalars + FEATURES_VECTOR_ADDRESS)))
+    prediction = _ONE << np.uint64(PREDICTION_SCALAR_ADDRESS)
+    out_predict = prediction
+    out_learn = np.uint64(0)
+    while True:
+        entry_predict = _backward_bits(code, predict_start, learn_start, out_predict, base,
+                                       op_table, rng_reg, keep) & executor_written
+        entry_learn = _backward_bits(code, learn_start, end, out_learn, base, op_table, rng_reg,
+                                     keep) & executor_written
+        new_predict = prediction | entry_learn | entry_predict
+        if new_predict == out_predict and entry_predict == out_learn:
+            break
+        out_predict = new_predict
+        out_learn = entry_predict
+    _backward_bits(code, setup_start, predict_start, entry_predict, base, op_table, rng_reg, keep)
+
+
+@njit(**_JIT)
+def _live_mask(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
+               n_matrices, op_table, keep, scratch):
+    """:func:`live_mask` with caller-provided work space ``scratch`` (5, registers) of bools
+    (unused when the registers fit the bits of one integer)."""
+    n_regs = n_scalars + n_vectors + n_matrices + 1
+    if n_regs <= 64:
+        _live_mask_bits(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
+                        n_matrices, op_table, keep)
+        return
+    _live_mask_arrays(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
+                      n_matrices, op_table, keep, scratch)
+
+
+@njit(**_JIT)
+def _live_mask_arrays(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
+                      n_matrices, op_table, keep, scratch):
+    """The liveness fixed point with live sets as boolean arrays (any number of registers)."""
+    n_regs = n_scalars + n_vectors + n_matrices + 1
+    rng_reg = n_regs - 1
+    base = (0, n_scalars, n_scalars + n_vectors)
     label = LABEL_SCALAR_ADDRESS
     features = n_scalars + FEATURES_VECTOR_ADDRESS
     prediction = PREDICTION_SCALAR_ADDRESS
-    out_predict = np.zeros(n_regs, dtype=np.bool_)
-    out_learn = np.zeros(n_regs, dtype=np.bool_)
-    entry_predict = np.zeros(n_regs, dtype=np.bool_)
-    entry_learn = np.zeros(n_regs, dtype=np.bool_)
+    out_predict = scratch[0, :n_regs]
+    out_learn = scratch[1, :n_regs]
+    entry_predict = scratch[2, :n_regs]
+    entry_learn = scratch[3, :n_regs]
+    setup_live = scratch[4, :n_regs]
+    out_predict[:] = False
+    out_learn[:] = False
     out_predict[prediction] = True
     while True:
         entry_predict[:] = out_predict
         _backward(code, predict_start, learn_start, entry_predict, base, op_table, rng_reg, keep)
         entry_learn[:] = out_learn
         _backward(code, learn_start, end, entry_learn, base, op_table, rng_reg, keep)
-        for live in (entry_predict, entry_learn):
-            live[label] = False
-            live[features] = False
+        entry_predict[label] = False
+        entry_predict[features] = False
+        entry_learn[label] = False
+        entry_learn[features] = False
         changed = False
         for r in range(n_regs):
             new_predict = r == prediction or entry_learn[r] or entry_predict[r]
@@ -106,16 +195,18 @@ def live_mask(code, setup_start, predict_start, learn_start, end, n_scalars, n_v
         if not changed:
             break
     # At the fixed point the last passes over Predict and Learn already used these live sets.
-    _backward(code, setup_start, predict_start, entry_predict.copy(), base, op_table, rng_reg, keep)
+    setup_live[:] = entry_predict
+    _backward(code, setup_start, predict_start, setup_live, base, op_table, rng_reg, keep)
 
 
 @njit(**_JIT)
 def compact(code, data, bounds, p, n_scalars, n_vectors, n_matrices, op_table, keep,
-            out_code, out_data, out_bounds):
+            out_code, out_data, out_bounds, scratch):
     """Copy program ``p`` of the packed batch without its dead instructions into ``out_code`` /
-    ``out_data`` (from row 0) and its component bounds into ``out_bounds``; returns rows kept."""
+    ``out_data`` (from row 0) and its component bounds into ``out_bounds``; returns rows kept.
+    ``scratch`` is work space for :func:`_live_mask`."""
     s, pr, le, en = bounds[p, 0], bounds[p, 1], bounds[p, 2], bounds[p, 3]
-    live_mask(code, s, pr, le, en, n_scalars, n_vectors, n_matrices, op_table, keep)
+    _live_mask(code, s, pr, le, en, n_scalars, n_vectors, n_matrices, op_table, keep, scratch)
     n = 0
     for k in range(s, en):
         if k == pr:
@@ -135,3 +226,4 @@ def compact(code, data, bounds, p, n_scalars, n_vectors, n_matrices, op_table, k
         out_bounds[2] = n
     out_bounds[3] = n
     return n
+

@@ -117,8 +117,10 @@ def test_prune_is_idempotent():
 
 
 
-@pytest.mark.parametrize("memory", [MemorySpec(2, 1, 0), MemorySpec(4, 3, 1), MemorySpec(6, 5, 3)])
-def test_jitted_liveness_equals_reference(memory):
+@pytest.mark.parametrize("bits", [True, False])
+@pytest.mark.parametrize("memory", [MemorySpec(2, 1, 0), MemorySpec(4, 3, 1), MemorySpec(6, 5, 3),
+                                    MemorySpec(30, 20, 14), MemorySpec(40, 20, 10)])
+def test_jitted_liveness_equals_reference(memory, bits):
     """The interpreter's own dead-code pass (primitives.liveness) keeps exactly what prune keeps."""
     rng = np.random.default_rng(11)
     ops = usable_ops(range(65), memory)
@@ -130,6 +132,6 @@ def test_jitted_liveness_equals_reference(memory):
     code, _, bounds = pack(programs)
     keep = np.zeros(len(code), dtype=bool)
     for p, program in enumerate(programs):
-        live_mask(code, *(int(b) for b in bounds[p]), *memory.as_tuple(), OP_TABLE, keep)
+        live_mask(code, *(int(b) for b in bounds[p]), *memory.as_tuple(), OP_TABLE, keep, bits)
         expected = live_instructions(program)
         assert keep[bounds[p, 0]:bounds[p, 3]].tolist() == expected.tolist(), program.instructions
