@@ -33,8 +33,11 @@ Individual = creator.Individual
 _FitnessMax = creator.FitnessMax
 
 
-def _new_individual(instructions: np.ndarray, constants: np.ndarray, sizes: tuple) -> Program:
-    # Equivalent to ``creator.Individual(...)`` without the generic (slow) creator __init__.
+def new_individual(instructions: np.ndarray, constants: np.ndarray, sizes: tuple) -> Program:
+    """A DEAP individual (``creator.Individual``) over these arrays, fitness not yet set.
+
+    Equivalent to ``creator.Individual(...)`` without the generic (slow) creator __init__; the
+    arrays are shared, not copied."""
     ind = Individual.__new__(Individual)
     ind.instructions = instructions
     ind.constants = constants
@@ -47,15 +50,15 @@ def _new_individual(instructions: np.ndarray, constants: np.ndarray, sizes: tupl
 
 def as_individual(program: Program, fitness: float | None = None) -> Program:
     """Wrap a program as a DEAP individual (arrays are shared, not copied)."""
-    ind = _new_individual(program.instructions, program.constants, tuple(int(s) for s in program.sizes))
+    ind = new_individual(program.instructions, program.constants, tuple(int(s) for s in program.sizes))
     if fitness is not None:
-        ind.fitness.values = (float(fitness),)
+        ind.fitness.wvalues = (float(fitness),)  # what ``values = (f,)`` stores for weights (1.0,)
     return ind
 
 
 def clone(ind: Program) -> Program:
     """A fast copy of an individual, without its fitness (DEAP's deepcopy is slow in the hot loop)."""
-    return _new_individual(ind.instructions.copy(), ind.constants.copy(), ind.sizes)
+    return new_individual(ind.instructions.copy(), ind.constants.copy(), ind.sizes)
 
 
 def select_tournaments(fitness: np.ndarray, k: int, tournament_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -87,7 +90,7 @@ class _KernelBreeder:
         state = np.array([self.stream.state], dtype=np.uint64)
         children = self.mutator(parents, do_mutate, state)
         self.stream.state = int(state[0])
-        brood = Brood(_new_individual(i, c, s) for i, c, s in children)
+        brood = Brood(new_individual(i, c, s) for i, c, s in children)
         brood.packed = self.mutator.packed
         return brood
 

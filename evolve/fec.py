@@ -177,13 +177,12 @@ class FECCache:
                 "fec_counts": np.array([self.hits, self.misses], dtype=np.int64)}
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        """Restore :meth:`to_arrays` output (the most recent ``capacity`` entries are kept)."""
+        """Restore :meth:`to_arrays` output (the most recent ``capacity`` entries are kept; a
+        repeated key keeps its later value)."""
         keys = np.asarray(arrays["fec_keys"], dtype=np.uint64)[-self.capacity:]
         values = np.asarray(arrays["fec_values"], dtype=np.float64)[-self.capacity:]
         if keys.shape != values.shape or keys.ndim != 1:
             raise ValueError(f"fec_keys {keys.shape} and fec_values {values.shape} differ")
-        if np.unique(keys).shape[0] != keys.shape[0]:
-            raise ValueError("fec_keys holds duplicates")
         self.clear()
         self._reserve(keys.shape[0])
         self.size, self.clock = (int(v) for v in _insert(

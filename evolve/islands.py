@@ -35,12 +35,12 @@ from evolve.evolution import (
     as_individual,
     initial_population,
     make_hall_of_fame,
+    new_individual,
     random_search,
     regularized_evolution,
 )
 from evolve.executors import Executor, make_executor
 from evolve.store import programs_from_arrays, programs_to_arrays, save_checkpoint
-from primitives.program import Program
 
 # ---------------------------------------------------------------------------- island state
 
@@ -80,9 +80,21 @@ def island_population(island: dict) -> Population | None:
     meta, arrays = island["meta"], island["arrays"]
     if not meta["has_population"]:
         return None
-    fitness = arrays["population_fitness"].astype(np.float64)
-    members = [as_individual(p, f) for p, f in zip(programs_from_arrays(arrays, "population"), fitness.tolist(), strict=True)]
-    return Population(members, fitness.copy(), int(meta["head"]))
+    fitness = np.array(arrays["population_fitness"], dtype=np.float64)
+    sizes = np.asarray(arrays["population_sizes"], dtype=np.int64).reshape(-1, 3)
+    instructions, constants = arrays["population_instructions"], arrays["population_constants"]
+    ends = np.cumsum(sizes.sum(axis=1))
+    if (sizes < 0).any() or len(fitness) != len(sizes) or (ends[-1] if len(ends) else 0) != len(instructions):
+        raise ValueError("island population arrays are inconsistent")
+    # Members share the state's arrays (members are never modified in place: children are copies).
+    members = []
+    start = 0
+    for end, size, fit in zip(ends.tolist(), sizes.tolist(), fitness.tolist(), strict=True):
+        ind = new_individual(instructions[start:end], constants[start:end], tuple(size))
+        ind.fitness.wvalues = (fit,)
+        members.append(ind)
+        start = end
+    return Population(members, fitness, int(meta["head"]))
 
 
 def with_population(island: dict, population: Population | None) -> dict:
@@ -164,22 +176,47 @@ def run_island_epoch(task: dict) -> dict:
 def migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
     """Every island sends a copy of a random half of its members to a shared pool; the shuffled
     pool is dealt out, ``P // 2`` migrants per island, appended as its newest members (the oldest
-    ``P // 2`` die). An island may receive some of its own emigrants. Returns new island states."""
-    populations = [island_population(island) for island in islands]
-    if any(p is None for p in populations) or len(populations) < 2:
+    ``P // 2`` die). An island may receive some of its own emigrants. Returns new island states.
+
+    Works on the islands' program arrays directly (no individuals are built); a test compares it
+    with the object-by-object version, draw for draw."""
+    if len(islands) < 2 or not all(island["meta"]["has_population"] for island in islands):
         return list(islands)
-    half = len(populations[0].members) // 2
-    pool: list[tuple[Program, float]] = []
-    for population in populations:
-        for j in rng.choice(len(population.members), size=half, replace=False).tolist():
-            pool.append((population.members[j], float(population.fitness[j])))
+    members = [_population_rows(island["arrays"]) for island in islands]
+    half = len(members[0][0]) // 2
+    pool: list[tuple[int, int]] = []
+    for i, (sizes, _, _) in enumerate(members):
+        pool.extend((i, j) for j in rng.choice(len(sizes), size=half, replace=False).tolist())
     order = rng.permutation(len(pool)).tolist()
-    for i, population in enumerate(populations):
-        for k in order[i * half : (i + 1) * half]:
-            program, fitness = pool[k]
-            migrant = as_individual(Program(program.instructions.copy(), program.constants.copy(), program.sizes), fitness)
-            population.replace_oldest(migrant, fitness)
-    return [with_population(island, population) for island, population in zip(islands, populations, strict=True)]
+    result = []
+    for i, island in enumerate(islands):
+        size = len(members[i][0])
+        head = int(island["meta"]["head"])
+        source = [(i, j) for j in range(size)]
+        for q, k in enumerate(order[i * half : (i + 1) * half]):
+            source[(head + q) % size] = pool[k]
+        arrays = {k: v for k, v in island["arrays"].items() if not k.startswith("population_")}
+        arrays["population_sizes"] = np.array([members[a][0][b] for a, b in source], dtype=np.int64).reshape(-1, 3)
+        blocks = [members[a][1][b] for a, b in source]
+        arrays["population_instructions"] = np.concatenate([rows for rows, _ in blocks])
+        arrays["population_constants"] = np.concatenate([consts for _, consts in blocks])
+        arrays["population_fitness"] = np.array(
+            [islands[a]["arrays"]["population_fitness"][b] for a, b in source], dtype=np.float64)
+        meta = {**island["meta"], "head": (head + half) % size}
+        result.append({"meta": meta, "arrays": arrays})
+    return result
+
+
+def _population_rows(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, list, np.ndarray]:
+    """``(sizes, [(instruction rows, constant rows)] per member, fitness)`` of an island."""
+    sizes = arrays["population_sizes"]
+    ends = np.cumsum(sizes.sum(axis=1)).tolist()
+    instructions, constants = arrays["population_instructions"], arrays["population_constants"]
+    rows, start = [], 0
+    for end in ends:
+        rows.append((instructions[start:end], constants[start:end]))
+        start = end
+    return sizes, rows, arrays["population_fitness"]
 
 
 # ---------------------------------------------------------------------------- the coordinator

@@ -27,6 +27,8 @@ from evolve.islands import (
     run_island_epoch,
     with_population,
 )
+from primitives.generate import random_program
+from primitives.memory import MemorySpec
 from primitives.program import Program
 from primitives.rng import Stream
 
@@ -127,6 +129,47 @@ def tagged_island(island: int, size: int) -> dict:
         members.append(as_individual(Program(np.zeros((3, 4), np.int64), constants, (1, 1, 1)), 100 * island + j))
     population = Population(members, np.array([100.0 * island + j for j in range(size)]), head=island)
     return with_population(fresh_island(Stream(island), island), population)
+
+
+def reference_migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
+    """The slow, obvious migration: build every population, move individuals one by one."""
+    populations = [island_population(island) for island in islands]
+    if any(p is None for p in populations) or len(populations) < 2:
+        return list(islands)
+    half = len(populations[0].members) // 2
+    pool = []
+    for population in populations:
+        for j in rng.choice(len(population.members), size=half, replace=False).tolist():
+            pool.append((population.members[j], float(population.fitness[j])))
+    order = rng.permutation(len(pool)).tolist()
+    for i, population in enumerate(populations):
+        for k in order[i * half : (i + 1) * half]:
+            program, fitness = pool[k]
+            migrant = as_individual(Program(program.instructions.copy(), program.constants.copy(), program.sizes), fitness)
+            population.replace_oldest(migrant, fitness)
+    return [with_population(island, population) for island, population in zip(islands, populations, strict=True)]
+
+
+def random_island(rng: np.random.Generator, index: int, size: int) -> dict:
+    memory = MemorySpec(4, 3, 1)
+    members = [as_individual(random_program([int(v) for v in rng.integers(0, 5, 3)], [list(range(59))] * 3,
+                                            memory, rng), float(rng.random())) for _ in range(size)]
+    fitness = np.array([m.fitness.values[0] for m in members])
+    population = Population(members, fitness, head=int(rng.integers(0, size)))
+    return with_population(fresh_island(Stream(index), index), population)
+
+
+@pytest.mark.parametrize("count,size", [(2, 10), (3, 7), (4, 1)])
+def test_migration_on_arrays_equals_the_object_version(count, size):
+    rng = np.random.default_rng(count * 10 + size)
+    islands = [random_island(rng, i, size) for i in range(count)]
+    fast = migrate(islands, np.random.default_rng(3))
+    slow = reference_migrate(islands, np.random.default_rng(3))
+    for a, b in zip(fast, slow, strict=True):
+        assert a["meta"] == b["meta"]
+        assert sorted(a["arrays"]) == sorted(b["arrays"])
+        for key in a["arrays"]:
+            assert np.array_equal(a["arrays"][key], b["arrays"][key]), key
 
 
 def test_migration_moves_half_of_every_population():
