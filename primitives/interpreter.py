@@ -11,7 +11,13 @@ max_abs_error`` scores 0. A task's fitness is its best epoch's score.
 Speed: every instruction is dispatched once and executed for all tasks of the batch in lockstep
 (memory is laid out ``[address, task, ...]``), so the integer dispatch and the loop overhead are
 shared by the tasks. Tasks that stopped keep computing in the shadows but are never scored again.
-Kernels take arrays and scalars only and are cached on disk (``cache=True``).
+Before a program runs, its dead code is removed (:mod:`primitives.liveness`: instructions that
+cannot reach a prediction; most of a random program). The executor loop is one function call per
+phase (Setup, a training epoch, a validation pass), with the dispatch inside the example loop,
+and the memory it works on is passed as views without reference counts: a call per example, or
+Numba's atomic reference counting of seven array arguments per call, cost more than the few live
+instructions most programs execute. Kernels take arrays and scalars only and are cached on disk
+(``cache=True``).
 """
 
 from __future__ import annotations
@@ -582,71 +588,10 @@ def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
     dummy_x = np.zeros((T, 0, F))
     dummy_y = np.zeros((T, 0))
     active = np.ones(T, dtype=np.bool_)
-    _run_phase(code, data, start, end, end, 0, S, V, Mx, T, F, rng, tmp, dummy_x, dummy_y,
-               np.zeros((T, 0), dtype=np.int64), EVAL_RMS, 0.0, active, False,
-               np.zeros((T, 0)), 0, np.zeros(T), np.zeros(T, dtype=np.int64),
-               np.zeros(T, dtype=np.bool_))
-
-
-@njit(**_JIT)
-def _evaluate_one(code, data, setup_start, predict_start, learn_start, end,
-                  train_x, train_y, valid_x, valid_y, eval_type, num_epochs, max_abs_error,
-                  S, V, Mx, tmp, rng, shuffle_rng, order, task_seeds, eval_seed,
-                  active, best, sq, correct, bad, record, preds):
-    """Run one program on all tasks in lockstep; writes per-task fitness into ``best``.
-
-    With ``record`` the predictions are written to ``preds[t, :]``: the train predictions
-    (after the sigmoid for accuracy tasks) of the first epoch, then the validation predictions of
-    the first epoch; entries after a stop stay NaN. Used by functional equivalence checking."""
-    T, n_train, F = train_x.shape
-    n_valid = valid_x.shape[1]
-    S[:, :] = 0.0
-    V[:, :] = 0.0
-    Mx[:, :] = 0.0
-    for t in range(T):
-        rng[t] = _stream_start(task_seeds[t], eval_seed, _SALT_RANDOM_OPS)
-        shuffle_rng[t] = _stream_start(task_seeds[t], eval_seed, _SALT_SHUFFLE)
-        for i in range(n_train):
-            order[t, i] = i
-        active[t] = True
-        best[t] = 0.0
-    if record:
-        preds[:, :] = np.nan
-    if setup_start < predict_start:
-        _run_phase(code, data, setup_start, predict_start, predict_start, 0, S, V, Mx, T, F,
-                   rng, tmp, train_x, train_y, order, eval_type, max_abs_error, active, False,
-                   preds, 0, sq, correct, bad)
-    for epoch in range(num_epochs):
-        if epoch > 0:
-            for t in range(T):
-                for i in range(n_train - 1, 0, -1):
-                    j = int(_uniform(shuffle_rng, t) * (i + 1))
-                    swap = order[t, i]
-                    order[t, i] = order[t, j]
-                    order[t, j] = swap
-        n_active = _run_phase(code, data, predict_start, learn_start, end, 1, S, V, Mx, T, F,
-                              rng, tmp, train_x, train_y, order, eval_type, max_abs_error,
-                              active, record and epoch == 0, preds, 0, sq, correct, bad)
-        if n_active == 0:
-            break
-        for t in range(T):
-            sq[t] = 0.0
-            correct[t] = 0
-            bad[t] = False
-        _run_phase(code, data, predict_start, learn_start, learn_start, 2, S, V, Mx, T, F, rng,
-                   tmp, valid_x, valid_y, order, eval_type, max_abs_error, active,
-                   record and epoch == 0, preds, n_train, sq, correct, bad)
-        for t in range(T):
-            if not active[t]:
-                continue
-            if eval_type == EVAL_ACCURACY:
-                score = correct[t] / n_valid
-            elif bad[t]:
-                score = 0.0
-            else:
-                score = 1.0 - _TWO_OVER_PI * np.arctan(np.sqrt(sq[t] / n_valid))
-            if score > best[t]:
-                best[t] = score
+    _run_phase(code, data, start, end, end, np.int64(0), S, V, Mx, T, F, rng, tmp, dummy_x,
+               dummy_y, np.zeros((T, 0), dtype=np.int64), np.int64(EVAL_RMS), np.float64(0.0),
+               active, active[0], np.zeros((T, 0)), np.int64(0), np.zeros(T),
+               np.zeros(T, dtype=np.int64), np.zeros(T, dtype=np.bool_))
 
 
 @njit(**_JIT)
@@ -668,43 +613,20 @@ def _hash_predictions(preds):
 @njit(**_JIT)
 def _evaluate_batch(code, data, bounds, train_x, train_y, valid_x, valid_y, eval_type,
                     num_epochs, max_abs_error, n_scalars, n_vectors, n_matrices, task_seeds,
-                    eval_seed, record, prune, op_table, fitness, hashes):
-    T, n_train, F = train_x.shape
-    n_valid = valid_x.shape[1]
-    S = np.zeros((n_scalars, T))
-    V = np.zeros((n_vectors, T * F))
-    Mx = np.zeros((max(n_matrices, 1), T * F * F))
-    tmp = np.zeros(T * F * F + T * F)
-    rng = np.zeros(T, dtype=np.uint64)
-    shuffle_rng = np.zeros(T, dtype=np.uint64)
-    order = np.zeros((T, n_train), dtype=np.int64)
-    active = np.zeros(T, dtype=np.bool_)
-    best = np.zeros(T)
-    sq = np.zeros(T)
-    correct = np.zeros(T, dtype=np.int64)
-    bad = np.zeros(T, dtype=np.bool_)
-    preds = np.full((T, n_train + n_valid), np.nan)
-    longest = 0
-    for p in range(bounds.shape[0]):
-        longest = max(longest, bounds[p, 3] - bounds[p, 0])
-    keep = np.zeros(code.shape[0], dtype=np.bool_)
-    live_code = np.zeros((longest, 4), dtype=code.dtype)
-    live_data = np.zeros((longest, 3))
-    _evaluate_programs(code, data, bounds, train_x, train_y, valid_x, valid_y, eval_type,
-                       num_epochs, max_abs_error, n_scalars, n_vectors, n_matrices, task_seeds,
-                       eval_seed, record, prune, op_table, fitness, hashes, S, V, Mx, tmp, rng,
-                       shuffle_rng, order, active, best, sq, correct, bad, preds, keep, live_code,
-                       live_data)
+                    eval_seed, record, prune, op_table, fitness, hashes, S, V, Mx, tmp, rng,
+                    shuffle_rng, order, active, best, sq, correct, bad, preds, keep, live_code,
+                    live_data, scratch):
+    """Run each program on all tasks in lockstep; ``fitness[p, t]`` is its best epoch's score.
 
+    With ``record`` the predictions are written to ``preds[t, :]``: the train predictions
+    (after the sigmoid for accuracy tasks) of the first epoch, then the validation predictions of
+    the first epoch; entries after a stop stay NaN; ``hashes[p]`` is their hash (functional
+    equivalence checking). The work arrays after ``hashes`` come from :func:`evaluate_batch`.
 
-@njit(**_JIT)
-def _evaluate_programs(code, data, bounds, train_x, train_y, valid_x, valid_y, eval_type,
-                       num_epochs, max_abs_error, n_scalars, n_vectors, n_matrices, task_seeds,
-                       eval_seed, record, prune, op_table, fitness, hashes, S, V, Mx, tmp, rng,
-                       shuffle_rng, order, active, best, sq, correct, bad, preds, keep,
-                       live_code, live_data):
+    One jitted level above the phase function on purpose: Numba re-optimises a callee's code
+    inside every caller, so each level of calls adds seconds to the cold compile."""
     # The caller holds every argument for the whole call, so views without a reference count
-    # are safe here (see _unmanaged); they make the many small calls below cheap.
+    # are safe here (see _unmanaged); they make the calls below cheap.
     S = _unmanaged(S)
     V = _unmanaged(V)
     Mx = _unmanaged(Mx)
@@ -714,22 +636,73 @@ def _evaluate_programs(code, data, bounds, train_x, train_y, valid_x, valid_y, e
     live_data = _unmanaged(live_data)
     code = _unmanaged(code)
     data = _unmanaged(data)
-    T = train_x.shape[0]
+    T, n_train, F = train_x.shape
+    n_valid = valid_x.shape[1]
     live_bounds = np.zeros(4, dtype=np.int64)
-    scratch = np.zeros((5, n_scalars + n_vectors + n_matrices + 1), dtype=np.bool_)
+    # Typed variables, never literals, in the phase calls: a literal argument makes Numba
+    # compile another specialization of the (large) phase function.
+    setup_mode, train_mode, valid_mode = np.int64(0), np.int64(1), np.int64(2)
+    no_offset = np.int64(0)
+    valid_offset = np.int64(n_train)
     for p in range(bounds.shape[0]):
         if prune:
             compact(code, data, bounds, p, n_scalars, n_vectors, n_matrices, op_table, keep,
                     live_code, live_data, live_bounds, scratch)
-            _evaluate_one(live_code, live_data, live_bounds[0], live_bounds[1], live_bounds[2],
-                          live_bounds[3], train_x, train_y, valid_x, valid_y, eval_type,
-                          num_epochs, max_abs_error, S, V, Mx, tmp, rng, shuffle_rng, order,
-                          task_seeds, eval_seed, active, best, sq, correct, bad, record, preds)
+            c, d = live_code, live_data
+            setup_start, predict_start = live_bounds[0], live_bounds[1]
+            learn_start, end = live_bounds[2], live_bounds[3]
         else:
-            _evaluate_one(code, data, bounds[p, 0], bounds[p, 1], bounds[p, 2], bounds[p, 3],
-                          train_x, train_y, valid_x, valid_y, eval_type, num_epochs,
-                          max_abs_error, S, V, Mx, tmp, rng, shuffle_rng, order, task_seeds,
-                          eval_seed, active, best, sq, correct, bad, record, preds)
+            c, d = code, data
+            setup_start, predict_start = bounds[p, 0], bounds[p, 1]
+            learn_start, end = bounds[p, 2], bounds[p, 3]
+        S[:, :] = 0.0
+        V[:, :] = 0.0
+        Mx[:, :] = 0.0
+        for t in range(T):
+            rng[t] = _stream_start(task_seeds[t], eval_seed, _SALT_RANDOM_OPS)
+            shuffle_rng[t] = _stream_start(task_seeds[t], eval_seed, _SALT_SHUFFLE)
+            for i in range(n_train):
+                order[t, i] = i
+            active[t] = True
+            best[t] = 0.0
+        if record:
+            preds[:, :] = np.nan
+        if setup_start < predict_start:
+            _run_phase(c, d, setup_start, predict_start, predict_start, setup_mode, S, V, Mx, T,
+                       F, rng, tmp, train_x, train_y, order, eval_type, max_abs_error, active,
+                       record, preds, no_offset, sq, correct, bad)
+        for epoch in range(num_epochs):
+            if epoch > 0:
+                for t in range(T):
+                    for i in range(n_train - 1, 0, -1):
+                        j = int(_uniform(shuffle_rng, t) * (i + 1))
+                        swap = order[t, i]
+                        order[t, i] = order[t, j]
+                        order[t, j] = swap
+            n_active = _run_phase(c, d, predict_start, learn_start, end, train_mode, S, V, Mx, T,
+                                  F, rng, tmp, train_x, train_y, order, eval_type,
+                                  max_abs_error, active, record and epoch == 0, preds,
+                                  no_offset, sq, correct, bad)
+            if n_active == 0:
+                break
+            for t in range(T):
+                sq[t] = 0.0
+                correct[t] = 0
+                bad[t] = False
+            _run_phase(c, d, predict_start, learn_start, learn_start, valid_mode, S, V, Mx, T, F,
+                       rng, tmp, valid_x, valid_y, order, eval_type, max_abs_error, active,
+                       record and epoch == 0, preds, valid_offset, sq, correct, bad)
+            for t in range(T):
+                if not active[t]:
+                    continue
+                if eval_type == EVAL_ACCURACY:
+                    score = correct[t] / n_valid
+                elif bad[t]:
+                    score = 0.0
+                else:
+                    score = 1.0 - _TWO_OVER_PI * np.arctan(np.sqrt(sq[t] / n_valid))
+                if score > best[t]:
+                    best[t] = score
         for t in range(T):
             fitness[p, t] = best[t]
         if record:
@@ -766,16 +739,29 @@ def evaluate_batch(
     (:mod:`primitives.liveness`); the results are the same bit for bit, only faster.
     """
     n_programs = bounds.shape[0]
-    fitness = np.zeros((n_programs, train_x.shape[0]))
+    T, n_train, F = train_x.shape
+    n_valid = valid_x.shape[1]
+    fitness = np.zeros((n_programs, T))
     hashes = np.zeros(n_programs, dtype=np.uint64)
-    n_s, n_v, n_m = memory
+    n_s, n_v, n_m = (int(v) for v in memory)
     c = np.ascontiguousarray
+    code = c(code, dtype=np.int64)
+    bounds = c(bounds, dtype=np.int64)
+    longest = int((bounds[:, 3] - bounds[:, 0]).max()) if n_programs else 0
+    # work arrays, allocated here so that they outlive the kernel's reference-free views
+    work = (
+        np.zeros((n_s, T)), np.zeros((n_v, T * F)), np.zeros((max(n_m, 1), T * F * F)),
+        np.zeros(T * F * F + T * F), np.zeros(T, np.uint64), np.zeros(T, np.uint64),
+        np.zeros((T, n_train), np.int64), np.zeros(T, np.bool_), np.zeros(T), np.zeros(T),
+        np.zeros(T, np.int64), np.zeros(T, np.bool_), np.full((T, n_train + n_valid), np.nan),
+        np.zeros(code.shape[0], np.bool_), np.zeros((longest, 4), np.int64),
+        np.zeros((longest, 3)), np.zeros((5, n_s + n_v + n_m + 1), np.bool_),
+    )
     _evaluate_batch(
-        c(code, dtype=np.int64), c(data, dtype=np.float64), c(bounds, dtype=np.int64),
-        c(train_x), c(train_y), c(valid_x), c(valid_y), int(eval_type), int(num_epochs),
-        float(max_abs_error), int(n_s), int(n_v), int(n_m), task_seeds.astype(np.uint64),
-        np.uint64(eval_seed & 0xFFFFFFFFFFFFFFFF), bool(record), bool(prune), OP_TABLE,
-        fitness, hashes,
+        code, c(data, dtype=np.float64), bounds, c(train_x), c(train_y), c(valid_x), c(valid_y),
+        int(eval_type), int(num_epochs), float(max_abs_error), n_s, n_v, n_m,
+        task_seeds.astype(np.uint64), np.uint64(eval_seed & 0xFFFFFFFFFFFFFFFF), bool(record),
+        bool(prune), OP_TABLE, fitness, hashes, *work,
     )
     return fitness, hashes
 
