@@ -104,7 +104,7 @@ class EvaluationConfig:
     fec: bool = _f(True, "functional equivalence checking: reuse fitness of an already-seen function")
     fec_train_examples: int = _f(10, "train examples per task whose predictions are hashed", min=1, max=100000)
     fec_valid_examples: int = _f(10, "valid examples per task whose predictions are hashed", min=1, max=100000)
-    fec_cache_size: int = _f(100000, "LRU cache entries (fitness per hash)", min=1, max=100_000_000)
+    fec_cache_size: int = _f(100000, "FEC cache entries (fitness per hash; least recently used dropped in halves)", min=1, max=100_000_000)
     hurdle: bool = _f(False, "progressive evaluation: score a task subset first, stop if below the hurdle")
     hurdle_tasks: int = _f(2, "tasks in the first (hurdle) subset", min=1, max=100000)
     hurdle_percentile: float = _f(75.0, "hurdle = this percentile of recent hurdle fitnesses", min=0.0, max=100.0)

@@ -1,8 +1,9 @@
 """Search-time evaluation: functional equivalence checking (FEC), hurdles and compute budgets.
 
 FEC (AutoML-Zero §4, "functional equivalence checking"): a child's predictions on the first ``k``
-train and ``k`` valid examples of every search task are hashed; an LRU cache maps hash -> fitness, so
-a function already seen costs a short run and a hash, not a full evaluation. Hurdles (progressive
+train and ``k`` valid examples of every search task are hashed; a cache (:mod:`evolve.fec`, LRU
+replacement in halves) maps hash -> fitness, so a function already seen costs a short run and a
+hash, not a full evaluation. Hurdles (progressive
 evaluation, So et al. 2019): children are first scored on ``hurdle_tasks`` tasks and only go on to
 the rest if they reach the given percentile of recent hurdle scores. A compute budget scores 0 any
 algorithm whose estimated cost exceeds a multiple of the 2-layer network's.
