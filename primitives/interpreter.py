@@ -588,9 +588,10 @@ def _run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
     dummy_x = np.zeros((T, 0, F))
     dummy_y = np.zeros((T, 0))
     active = np.ones(T, dtype=np.bool_)
+    no_record = start > end  # a typed False, not a literal (see _evaluate_batch); Setup records nothing
     _run_phase(code, data, start, end, end, np.int64(0), S, V, Mx, T, F, rng, tmp, dummy_x,
                dummy_y, np.zeros((T, 0), dtype=np.int64), np.int64(EVAL_RMS), np.float64(0.0),
-               active, active[0], np.zeros((T, 0)), np.int64(0), np.zeros(T),
+               active, no_record, np.zeros((T, 0)), np.int64(0), np.zeros(T),
                np.zeros(T, dtype=np.int64), np.zeros(T, dtype=np.bool_))
 
 
