@@ -78,14 +78,13 @@ def live_mask(code, setup_start, predict_start, learn_start, end, n_scalars, n_v
               n_matrices, op_table, keep, bits=True):
     """Fill ``keep[setup_start:end]`` with True for the instructions that affect predictions
     (``bits=False`` forces the general boolean-array path; tests compare the two)."""
-    n_regs = n_scalars + n_vectors + n_matrices + 1
-    if bits and n_regs <= 64:
-        _live_mask_bits(code, setup_start, predict_start, learn_start, end, n_scalars,
-                        n_vectors, n_matrices, op_table, keep)
-        return
-    scratch = np.zeros((5, n_regs), dtype=np.bool_)
-    _live_mask_arrays(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
-                      n_matrices, op_table, keep, scratch)
+    scratch = np.zeros((5, n_scalars + n_vectors + n_matrices + 1), dtype=np.bool_)
+    if bits:
+        _live_mask(code, setup_start, predict_start, learn_start, end, n_scalars, n_vectors,
+                   n_matrices, op_table, keep, scratch)
+    else:
+        _live_mask_arrays(code, setup_start, predict_start, learn_start, end, n_scalars,
+                          n_vectors, n_matrices, op_table, keep, scratch)
 
 
 _ONE = np.uint64(1)
