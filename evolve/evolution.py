@@ -240,6 +240,7 @@ def regularized_evolution(
     rng: np.random.Generator,
     batch_size: int = 100,
     halloffame: tools.HallOfFame | None = None,
+    keep_children: bool = True,
 ) -> list[Program]:
     """Regularized (aging) evolution (Real et al. 2019; AutoML-Zero §3), in batches.
 
@@ -253,7 +254,10 @@ def regularized_evolution(
             evaluate child
             append child to the population; remove the oldest member
 
-    Returns the children produced (with fitness).
+    Returns the children produced (with fitness); with ``keep_children=False`` only their fitness
+    (an empty list whose ``.fitness`` holds it): a long call (an island epoch of 10,000 children)
+    then frees each dead member at once instead of holding every child to the end, which kept
+    the garbage collector busy scanning them (measured: 4.4 s of GC in 1.5M individuals).
     """
     produced = Offspring()
     scores = []
@@ -266,7 +270,8 @@ def regularized_evolution(
         population.replace_oldest_many(children, fitness)
         if halloffame is not None:
             update_hall_of_fame(halloffame, children, fitness)
-        produced.extend(children)
+        if keep_children:
+            produced.extend(children)
         scores.append(fitness)
     produced.fitness = np.concatenate(scores) if scores else np.zeros(0)
     return produced
@@ -277,6 +282,7 @@ def random_search(
     n_candidates: int,
     batch_size: int = 100,
     halloffame: tools.HallOfFame | None = None,
+    keep_children: bool = True,
 ) -> list[Program]:
     """Random search, the baseline every comparison needs (AutoML-Zero §4.1).
 
@@ -284,7 +290,8 @@ def random_search(
 
         repeat n_candidates times: candidate <- random algorithm; evaluate candidate
 
-    Returns the candidates (with fitness).
+    Returns the candidates (with fitness); ``keep_children=False``: only their fitness, as in
+    :func:`regularized_evolution`.
     """
     produced = Offspring()
     scores = []
@@ -294,7 +301,8 @@ def random_search(
         fitness = evaluate_and_assign(toolbox, candidates)
         if halloffame is not None:
             update_hall_of_fame(halloffame, candidates, fitness)
-        produced.extend(candidates)
+        if keep_children:
+            produced.extend(candidates)
         scores.append(fitness)
     produced.fitness = np.concatenate(scores) if scores else np.zeros(0)
     return produced

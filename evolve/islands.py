@@ -144,7 +144,7 @@ def run_island_epoch(task: dict) -> dict:
     added = 0
     population = island_population(task["state"])
     if s.method == "random":
-        random_search(world.toolbox, n, s.batch_size, halloffame)
+        random_search(world.toolbox, n, s.batch_size, halloffame, keep_children=False)
     else:
         if population is None:
             population = initial_population(world.toolbox, s.population_size, s.batch_size, world._make_member)
@@ -153,6 +153,7 @@ def run_island_epoch(task: dict) -> dict:
         if n:
             regularized_evolution(
                 population, world.toolbox, n, s.mutate_prob, world.selection_rng, s.batch_size, halloffame,
+                keep_children=False,
             )
     added += n
     new_meta = {
