@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "ops",
     "bench",
     "experiment",
+    "scaling",
 )
 
 

@@ -39,6 +39,10 @@ class Executor(Protocol):
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list: ...
 
+    def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
+        """Start the workers and run ``fn(item)`` once in each (imports, compiled kernels), so
+        that the timed work that follows does not pay for start-up."""
+
     def close(self) -> None: ...
 
 
@@ -47,6 +51,9 @@ class SerialExecutor:
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
         return [fn(item) for item in items]
+
+    def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
+        fn(item)
 
     def close(self) -> None:
         pass
@@ -111,6 +118,17 @@ class ProcessExecutor(_RetryingExecutor):
     def _recover(self) -> None:
         self.close()
 
+    def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
+        """A pool has no "run on every worker": submitting ``workers`` items at once starts every
+        process; an item a busy process took twice is submitted again until each process has run
+        one (or :data:`MAX_ATTEMPTS` rounds: warming is an optimisation, never an error)."""
+        warmed: set[int] = set()
+        for _attempt in range(MAX_ATTEMPTS):
+            pids = self.map(_call_and_report_pid, [(fn, item)] * (self.workers - len(warmed)))
+            warmed.update(pids)
+            if len(warmed) >= self.workers:
+                return
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -147,11 +165,21 @@ class DaskExecutor(_RetryingExecutor):
     def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
         return self.client.submit(fn, item, pure=False)
 
+    def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
+        """``Client.run``: ``fn(item)`` on every worker of the cluster, outside the task graph."""
+        self.client.run(fn, item)
+
     def close(self) -> None:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+def _call_and_report_pid(job: tuple[Callable[[Any], Any], Any]) -> int:
+    fn, item = job
+    fn(item)
+    return os.getpid()
 
 
 def _check_address(address: str) -> None:

@@ -171,6 +171,11 @@ def run_island_epoch(task: dict) -> dict:
     return {"state": state, "added": added, "best": best}
 
 
+def warm_island(task: dict) -> None:
+    """A throw-away :func:`run_island_epoch` (keeps the world it builds for the real epochs)."""
+    run_island_epoch(task)
+
+
 # ---------------------------------------------------------------------------- migration
 
 
@@ -255,11 +260,15 @@ class IslandCampaign(Campaign):
 
     def run(self) -> dict:
         self.open_executor()
+        # Numba compiles once: a throw-away epoch here compiles (or loads) every kernel an epoch
+        # uses into the on-disk cache, where the workers then find them; then every worker runs one
+        # too (imports, kernels, tasks), before the campaign's clock starts, as a one-population
+        # campaign builds its tasks and loads its kernels before its clock starts
+        warm_task = {"config": self.config_toml, "state": self.islands[0], "n": 1}
         if self.config.campaign.executor != "serial":
-            # Numba compiles once: a throw-away epoch here compiles (or loads) every kernel an epoch
-            # uses into the on-disk cache, where the workers then find them
-            run_island_epoch({"config": self.config_toml, "state": self.islands[0], "n": 1})
+            run_island_epoch(warm_task)
             _WORLDS.clear()
+        self.executor.warm(warm_island, warm_task)
         try:
             return super().run()
         finally:

@@ -210,3 +210,23 @@ def test_unreachable_scheduler_is_one_clear_error_before_any_work(tmp_path, monk
 def test_a_malformed_scheduler_address_names_the_field():
     with pytest.raises(executors.EvolveError, match=r"campaign\.scheduler"):
         executors.make_executor("dask", 1, "nonsense")
+
+
+def mark_process(folder: str) -> None:
+    """Leave this process's id in ``folder`` (slowly, as a real warm-up epoch takes a while)."""
+    time.sleep(1.0)
+    Path(folder, str(os.getpid())).touch()
+
+
+@pytest.mark.parametrize("kind", ["serial", "processes", "dask"])
+def test_warm_runs_in_every_worker_before_the_work(kind, tmp_path):
+    executor = executors.make_executor(kind, 2)
+    try:
+        executor.warm(mark_process, str(tmp_path))
+        warmed = {int(path.name) for path in tmp_path.iterdir()}
+        assert len(warmed) == (1 if kind == "serial" else 2)
+        # the work then runs in those same, warm processes
+        jobs = [(time.sleep, 0.2)] * 6
+        assert set(executor.map(executors._call_and_report_pid, jobs)) <= warmed
+    finally:
+        executor.close()

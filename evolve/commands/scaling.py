@@ -1,0 +1,69 @@
+"""``evolve scaling``: individuals/s of a campaign with one and N workers (see :mod:`evolve.scaling`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from evolve.config import EXECUTORS
+from evolve.errors import EvolveError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scaling",
+        help="benchmark: individuals/s with one population, N islands on one core, N islands on N workers",
+        description="Runs `evolve run CONFIG` (each in its own process; success disabled so every run "
+        "makes the same individuals) as one population, as N islands serially and as N islands on "
+        "each executor, interleaved, REPEATS times; prints median individuals/s and the ratios.",
+    )
+    p.add_argument("config", nargs="?", default="linear-demo", metavar="PRESET|CONFIG.toml",
+                   help="campaign to run (default linear-demo)")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="islands and workers (default 2)")
+    p.add_argument("--executors", default="processes,dask", metavar="E,E",
+                   help="parallel executors to measure (default processes,dask)")
+    p.add_argument("--seed", type=int, default=3, help="campaign seed (default 3)")
+    p.add_argument("--individuals", type=int, default=1_500_000, metavar="N",
+                   help="individuals per run (default 1500000)")
+    p.add_argument("--repeats", type=int, default=3, metavar="R", help="runs of each kind (default 3)")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from evolve.scaling import measure_scaling
+
+    for flag, value, low in (("--workers", args.workers, 2), ("--individuals", args.individuals, 1),
+                             ("--repeats", args.repeats, 1)):
+        if value < low:
+            raise EvolveError(f"{flag} {value}: must be >= {low}")
+    executors = [name.strip() for name in args.executors.split(",") if name.strip()]
+    bad = [name for name in executors if name not in EXECUTORS or name == "serial"]
+    if bad or not executors:
+        raise EvolveError(f"--executors {args.executors!r}: expected a comma-separated list of "
+                          f"processes, dask")
+
+    def show(row: dict) -> None:
+        if not args.json:
+            print(f"  repeat {row['repeat'] + 1}  {row['kind']:<22} {row['individuals_per_second']:>9,.0f} "
+                  f"individuals/s  ({row['individuals']:,} in {row['seconds']:.1f} s, "
+                  f"{row['evaluations']:,} evaluated, FEC hits {row['fec_hit_rate']:.0%})", flush=True)
+
+    if not args.json:
+        print(f"evolve scaling: {args.config}, seed {args.seed}, {args.individuals:,} individuals per run, "
+              f"{args.repeats} repeat(s)", flush=True)
+    result = measure_scaling(args.config, workers=args.workers, executors=executors, seed=args.seed,
+                             individuals=args.individuals, repeats=args.repeats, progress=show)
+    if args.json:
+        print(json.dumps(result.as_dict()))
+        return 0
+    print("median individuals/s:")
+    one = next(iter(result.medians))
+    for label, value in result.medians.items():
+        ratios = ""
+        if label in result.ratio_to_one_population:
+            ratios = (f"  {result.ratio_to_one_population[label]:.2f}x one population, "
+                      f"{result.ratio_to_serial_islands[label]:.2f}x the same islands on one core")
+        print(f"  {label:<22} {value:>9,.0f}{ratios}")
+    print(f"(ratios of medians; '{one}' is what --workers 1 runs)")
+    return 0

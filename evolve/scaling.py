@@ -1,0 +1,114 @@
+"""``evolve scaling``: what more workers buy on a real campaign (individuals/s, same seed).
+
+Each measurement is a whole ``evolve run`` in its own process, as a user runs it, and reads the
+run's ``summary.json``: individuals, campaign seconds (from the first individual to the last;
+process start-up, kernel loading and the workers' warm-up epoch are before that clock, for one
+population and islands alike) and individuals/s. Per repeat, in this order (interleaved, so a
+noisy neighbour slows every kind alike):
+
+- ``one population``: the config as it is (one population, this process, one core);
+- ``N islands serial``: N islands on one core, one after the other (the same search as below);
+- ``N islands <executor>``: the same N islands, one per worker.
+
+Reported per kind: median individuals/s over the repeats, and two ratios: against one population
+(what ``--workers N`` buys over ``--workers 1``) and against the same islands run serially (the
+parallel efficiency of the executor, which excludes the difference between the two searches).
+``campaign.success_fitness = 1.0`` keeps a run from stopping at a discovery, so every run
+produces the same number of individuals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from evolve.errors import EvolveError
+
+_MAIN = "import sys; from evolve.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One way to run the campaign: a label and the ``evolve run`` flags that make it."""
+
+    label: str
+    flags: tuple[str, ...]
+
+
+def kinds(workers: int, executors: list[str]) -> list[Kind]:
+    """One population, ``workers`` islands serial, then ``workers`` islands on each executor."""
+    islands = ("--set", f"campaign.islands={workers}")
+    result = [Kind("one population", ()), Kind(f"{workers} islands serial", (*islands, "--executor", "serial"))]
+    result += [Kind(f"{workers} islands {name}", (*islands, "--workers", str(workers), "--executor", name))
+               for name in executors]
+    return result
+
+
+def run_once(config: str, kind: Kind, seed: int, individuals: int, python: str = sys.executable) -> dict:
+    """One ``evolve run`` in a fresh process; its summary's figures."""
+    root = str(Path(__file__).resolve().parents[1])  # so a source checkout imports too
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    with tempfile.TemporaryDirectory(prefix="evolve-scaling-") as folder:
+        out = Path(folder) / "run"
+        command = [python, "-c", _MAIN, "run", config, "--seed", str(seed), "--max-evaluations",
+                   str(individuals), "--quiet", "--out", str(out), "--set", "campaign.success_fitness=1.0",
+                   "--set", "campaign.budget_minutes=0", *kind.flags]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=24 * 3600)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise EvolveError(f"scaling: `evolve run` ({kind.label}) failed ({done.returncode}): {last}")
+        summary = json.loads((out / "summary.json").read_text())
+    return {
+        "kind": kind.label,
+        "individuals": int(summary["individuals"]),
+        "seconds": float(summary["seconds"]),
+        "individuals_per_second": float(summary["individuals_per_second"]),
+        "evaluations": int(summary["evaluations"]),
+        "fec_hit_rate": float(summary["fec_hit_rate"]),
+        "success": bool(summary["success"]),
+    }
+
+
+@dataclass(frozen=True)
+class ScalingResult:
+    config: str
+    seed: int
+    individuals: int
+    workers: int
+    runs: list[dict]
+    medians: dict[str, float]
+    ratio_to_one_population: dict[str, float]
+    ratio_to_serial_islands: dict[str, float]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def measure_scaling(
+    config: str = "linear-demo", *, workers: int = 2, executors: list[str] | None = None,
+    seed: int = 3, individuals: int = 1_500_000, repeats: int = 3, progress=None,
+) -> ScalingResult:
+    """Run every kind ``repeats`` times, interleaved; medians and ratios (see the module doc)."""
+    chosen = kinds(workers, executors if executors is not None else ["processes", "dask"])
+    runs = []
+    for repeat in range(repeats):
+        for kind in chosen:
+            row = {"repeat": repeat, **run_once(config, kind, seed, individuals)}
+            runs.append(row)
+            if progress is not None:
+                progress(row)
+    medians = {k.label: statistics.median(r["individuals_per_second"] for r in runs if r["kind"] == k.label)
+               for k in chosen}
+    one, serial = medians[chosen[0].label], medians[chosen[1].label]
+    parallel = [k.label for k in chosen[2:]]
+    return ScalingResult(
+        config, seed, individuals, workers, runs, medians,
+        {label: medians[label] / one for label in parallel},
+        {label: medians[label] / serial for label in parallel},
+    )

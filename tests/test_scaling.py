@@ -1,0 +1,50 @@
+"""``evolve scaling``: the benchmark that compares one population with islands on workers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+
+from evolve.cli import main
+from evolve.scaling import kinds, measure_scaling
+
+
+def test_kinds_are_one_population_then_the_same_islands_serial_and_parallel():
+    chosen = kinds(3, ["processes", "dask"])
+    assert [k.label for k in chosen] == ["one population", "3 islands serial", "3 islands processes",
+                                         "3 islands dask"]
+    assert chosen[0].flags == ()
+    for kind in chosen[1:]:
+        assert kind.flags[:2] == ("--set", "campaign.islands=3")
+    assert chosen[2].flags[2:] == ("--workers", "3", "--executor", "processes")
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["--workers", "1"], "--workers 1"), (["--repeats", "0"], "--repeats 0"),
+    (["--individuals", "-5"], "--individuals -5"), (["--executors", "serial"], "--executors"),
+    (["--executors", "threads,dask"], "--executors"),
+])
+def test_bad_flags_are_one_clear_error(argv, field):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["scaling", *argv]) == 2
+    lines = err.getvalue().strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], lines
+
+
+def test_a_small_measurement_runs_every_kind_to_the_same_budget():
+    result = measure_scaling("linear-demo", workers=2, executors=["processes"], seed=1,
+                             individuals=3000, repeats=1)
+    assert [r["kind"] for r in result.runs] == ["one population", "2 islands serial", "2 islands processes"]
+    assert all(r["individuals"] == 3000 and r["seconds"] > 0 and not r["success"] for r in result.runs)
+    serial, parallel = result.runs[1], result.runs[2]
+    # the same search whichever executor runs it
+    assert (serial["evaluations"], serial["fec_hit_rate"]) == (parallel["evaluations"], parallel["fec_hit_rate"])
+    for r in result.runs:
+        assert result.medians[r["kind"]] == r["individuals_per_second"]
+    assert result.ratio_to_one_population["2 islands processes"] == pytest.approx(
+        parallel["individuals_per_second"] / result.runs[0]["individuals_per_second"])
+    assert result.ratio_to_serial_islands["2 islands processes"] == pytest.approx(
+        parallel["individuals_per_second"] / serial["individuals_per_second"])
