@@ -184,45 +184,38 @@ def migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
     pool is dealt out, ``P // 2`` migrants per island, appended as its newest members (the oldest
     ``P // 2`` die). An island may receive some of its own emigrants. Returns new island states.
 
-    Works on the islands' program arrays directly (no individuals are built); a test compares it
-    with the object-by-object version, draw for draw."""
+    Works on the islands' program arrays directly, with index arithmetic (no individuals are
+    built, no loop over members); a test compares it with the object-by-object version, draw
+    for draw."""
     if len(islands) < 2 or not all(island["meta"]["has_population"] for island in islands):
         return list(islands)
-    members = [_population_rows(island["arrays"]) for island in islands]
-    half = len(members[0][0]) // 2
-    pool: list[tuple[int, int]] = []
-    for i, (sizes, _, _) in enumerate(members):
-        pool.extend((i, j) for j in rng.choice(len(sizes), size=half, replace=False).tolist())
-    order = rng.permutation(len(pool)).tolist()
+    arrays = [island["arrays"] for island in islands]
+    size = len(arrays[0]["population_fitness"])
+    half = size // 2
+    # every member of every island, numbered island by island: its sizes, rows and fitness
+    sizes = np.concatenate([a["population_sizes"].reshape(-1, 3) for a in arrays])
+    lengths = sizes.sum(axis=1)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    instructions = np.concatenate([a["population_instructions"] for a in arrays])
+    constants = np.concatenate([a["population_constants"] for a in arrays])
+    fitness = np.concatenate([a["population_fitness"] for a in arrays])
+    pool = np.concatenate([i * size + rng.choice(size, size=half, replace=False) for i in range(len(islands))])
+    order = rng.permutation(len(pool))
     result = []
     for i, island in enumerate(islands):
-        size = len(members[i][0])
         head = int(island["meta"]["head"])
-        source = [(i, j) for j in range(size)]
-        for q, k in enumerate(order[i * half : (i + 1) * half]):
-            source[(head + q) % size] = pool[k]
-        arrays = {k: v for k, v in island["arrays"].items() if not k.startswith("population_")}
-        arrays["population_sizes"] = np.array([members[a][0][b] for a, b in source], dtype=np.int64).reshape(-1, 3)
-        blocks = [members[a][1][b] for a, b in source]
-        arrays["population_instructions"] = np.concatenate([rows for rows, _ in blocks])
-        arrays["population_constants"] = np.concatenate([consts for _, consts in blocks])
-        arrays["population_fitness"] = np.array(
-            [islands[a]["arrays"]["population_fitness"][b] for a, b in source], dtype=np.float64)
-        meta = {**island["meta"], "head": (head + half) % size}
-        result.append({"meta": meta, "arrays": arrays})
+        source = np.arange(i * size, (i + 1) * size)
+        source[(head + np.arange(half)) % size] = pool[order[i * half : (i + 1) * half]]
+        # rows of the chosen members, back to back: start of each member repeated over its rows
+        rows = np.repeat(starts[source] - np.concatenate([[0], np.cumsum(lengths[source])[:-1]]),
+                         lengths[source]) + np.arange(lengths[source].sum())
+        new_arrays = {k: v for k, v in island["arrays"].items() if not k.startswith("population_")}
+        new_arrays["population_sizes"] = sizes[source].astype(np.int64)
+        new_arrays["population_instructions"] = instructions[rows]
+        new_arrays["population_constants"] = constants[rows]
+        new_arrays["population_fitness"] = fitness[source].astype(np.float64)
+        result.append({"meta": {**island["meta"], "head": (head + half) % size}, "arrays": new_arrays})
     return result
-
-
-def _population_rows(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, list, np.ndarray]:
-    """``(sizes, [(instruction rows, constant rows)] per member, fitness)`` of an island."""
-    sizes = arrays["population_sizes"]
-    ends = np.cumsum(sizes.sum(axis=1)).tolist()
-    instructions, constants = arrays["population_instructions"], arrays["population_constants"]
-    rows, start = [], 0
-    for end in ends:
-        rows.append((instructions[start:end], constants[start:end]))
-        start = end
-    return sizes, rows, arrays["population_fitness"]
 
 
 # ---------------------------------------------------------------------------- the coordinator
