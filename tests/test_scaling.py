@@ -6,8 +6,12 @@ import contextlib
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evolve.cli import main
+from evolve.commands.scaling import parse_executors
+from evolve.errors import EvolveError
 from evolve.scaling import kinds, measure_scaling
 
 
@@ -48,3 +52,14 @@ def test_a_small_measurement_runs_every_kind_to_the_same_budget():
         parallel["individuals_per_second"] / result.runs[0]["individuals_per_second"])
     assert result.ratio_to_serial_islands["2 islands processes"] == pytest.approx(
         parallel["individuals_per_second"] / serial["individuals_per_second"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30))
+def test_any_executors_text_is_a_valid_list_or_one_clear_error(text):
+    try:
+        names = parse_executors(text)
+    except EvolveError as exc:
+        assert "--executors" in str(exc) and repr(text) in str(exc)
+    else:
+        assert names and set(names) <= {"processes", "dask"} and len(names) == len(set(names))

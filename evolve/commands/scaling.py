@@ -30,6 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def parse_executors(text: str) -> list[str]:
+    """``--executors``: a comma-separated list of parallel executors (``processes``, ``dask``)."""
+    names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names or any(name not in EXECUTORS or name == "serial" for name in names):
+        raise EvolveError(f"--executors {text!r}: expected a comma-separated list of processes, dask")
+    return names
+
+
 def run(args: argparse.Namespace) -> int:
     from evolve.scaling import measure_scaling
 
@@ -37,11 +45,7 @@ def run(args: argparse.Namespace) -> int:
                              ("--repeats", args.repeats, 1)):
         if value < low:
             raise EvolveError(f"{flag} {value}: must be >= {low}")
-    executors = [name.strip() for name in args.executors.split(",") if name.strip()]
-    bad = [name for name in executors if name not in EXECUTORS or name == "serial"]
-    if bad or not executors:
-        raise EvolveError(f"--executors {args.executors!r}: expected a comma-separated list of "
-                          f"processes, dask")
+    executors = parse_executors(args.executors)
 
     def show(row: dict) -> None:
         if not args.json:
