@@ -18,10 +18,12 @@ when it broke); ``fn`` must therefore be a pure function of its item. An item wh
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +41,13 @@ class Executor(Protocol):
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list: ...
 
+    def start(self, fn: Callable[[Any], Any], item: Any) -> Job:
+        """Begin ``fn(item)``; the job is ``done`` with its ``value`` once :meth:`wait_any` saw it."""
+
+    def wait_any(self, jobs: Sequence[Job]) -> None:
+        """Block until at least one of ``jobs`` is done (at once if one already is); a job whose
+        worker died is started again."""
+
     def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
         """Start the workers and run ``fn(item)`` once in each (imports, compiled kernels), so
         that the timed work that follows does not pay for start-up."""
@@ -46,11 +55,32 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+class Job:
+    """One item on its way through an executor: ``done`` once ``value`` holds ``fn(item)``."""
+
+    def __init__(self, fn: Callable[[Any], Any], item: Any) -> None:
+        self.fn = fn
+        self.item = item
+        self.done = False
+        self.value: Any = None
+        self.future: Any = None
+        self.attempts = 0
+        self.generation = -1  # which incarnation of the backend runs it (a process pool is rebuilt)
+
+
 class SerialExecutor:
-    """Every item in this process, in order."""
+    """Every item in this process, in order (a job is done as soon as it is started)."""
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
         return [fn(item) for item in items]
+
+    def start(self, fn: Callable[[Any], Any], item: Any) -> Job:
+        job = Job(fn, item)
+        job.value, job.done = fn(item), True
+        return job
+
+    def wait_any(self, jobs: Sequence[Job]) -> None:
+        pass
 
     def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
         fn(item)
@@ -60,37 +90,68 @@ class SerialExecutor:
 
 
 class _RetryingExecutor:
-    """Submits every item, collects results in order, and resubmits the items whose worker died."""
+    """Runs jobs on a backend of futures and starts again the jobs whose worker died."""
 
     lost: tuple[type[BaseException], ...] = ()
+    _generation = 0
 
     def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
+        raise NotImplementedError
+
+    def _wait_first(self, futures: list[Any]) -> None:
         raise NotImplementedError
 
     def _recover(self) -> None:
         """Make the backend usable again after a worker died."""
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
-        results: list[Any] = [None] * len(items)
-        todo = list(range(len(items)))
-        for _attempt in range(MAX_ATTEMPTS):
-            failed: list[int] = []
-            futures = []
-            for i in todo:
-                try:
-                    futures.append((i, self._submit(fn, items[i])))
-                except self.lost:
-                    failed.append(i)
-            for i, future in futures:
-                try:
-                    results[i] = future.result()
-                except self.lost:
-                    failed.append(i)
-            if not failed:
-                return results
+    def _recover_once(self, generation: int) -> None:
+        # every future of a broken pool fails; the pool is rebuilt once, for the first of them
+        if generation == self._generation:
             self._recover()
-            todo = sorted(failed)
-        raise EvolveError(f"{type(self).__name__}: a worker died {MAX_ATTEMPTS} times running the same item")
+            self._generation += 1
+
+    def _launch(self, job: Job) -> None:
+        while True:
+            if job.attempts >= MAX_ATTEMPTS:
+                raise EvolveError(
+                    f"{type(self).__name__}: a worker died {MAX_ATTEMPTS} times running the same item")
+            job.attempts += 1
+            try:
+                job.future, job.generation = self._submit(job.fn, job.item), self._generation
+                return
+            except self.lost:
+                self._recover_once(self._generation)
+
+    def start(self, fn: Callable[[Any], Any], item: Any) -> Job:
+        job = Job(fn, item)
+        self._launch(job)
+        return job
+
+    def wait_any(self, jobs: Sequence[Job]) -> None:
+        pending = [job for job in jobs if not job.done]
+        if len(pending) < len(jobs) or not pending:
+            return
+        while True:
+            self._wait_first([job.future for job in pending])
+            finished = False
+            for job in pending:
+                if not job.future.done():
+                    continue
+                try:
+                    job.value = job.future.result()
+                except self.lost:
+                    self._recover_once(job.generation)
+                    self._launch(job)
+                else:
+                    job.done, job.future, finished = True, None, True
+            if finished:
+                return
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
+        jobs = [self.start(fn, item) for item in items]
+        while not all(job.done for job in jobs):
+            self.wait_any([job for job in jobs if not job.done])
+        return [job.value for job in jobs]
 
 
 def _ignore_sigint() -> None:
@@ -114,6 +175,9 @@ class ProcessExecutor(_RetryingExecutor):
                 initializer=_ignore_sigint,
             )
         return self._pool.submit(fn, item)
+
+    def _wait_first(self, futures: list[Any]) -> None:
+        concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
 
     def _recover(self) -> None:
         self.close()
@@ -164,6 +228,13 @@ class DaskExecutor(_RetryingExecutor):
 
     def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
         return self.client.submit(fn, item, pure=False)
+
+    def _wait_first(self, futures: list[Any]) -> None:
+        # distributed.wait needs a default client; this one is not (set_as_default=False)
+        finished = threading.Event()
+        for future in futures:
+            future.add_done_callback(lambda _future: finished.set())
+        finished.wait()
 
     def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
         """``Client.run``: ``fn(item)`` on every worker of the cluster, outside the task graph."""
