@@ -39,7 +39,7 @@ from evolve.evolution import (
     random_search,
     regularized_evolution,
 )
-from evolve.executors import Executor, make_executor
+from evolve.executors import Executor, Job, make_executor
 from evolve.store import programs_from_arrays, programs_to_arrays, save_checkpoint
 
 # ---------------------------------------------------------------------------- island state
@@ -179,43 +179,66 @@ def warm_island(task: dict) -> None:
 # ---------------------------------------------------------------------------- migration
 
 
-def migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
-    """Every island sends a copy of a random half of its members to a shared pool; the shuffled
-    pool is dealt out, ``P // 2`` migrants per island, appended as its newest members (the oldest
-    ``P // 2`` die). An island may receive some of its own emigrants. Returns new island states.
+def deal_migrants(islands: list[dict], rng: np.random.Generator) -> list[dict] | None:
+    """Every island copies a random half of its members to a shared pool; the pool is shuffled
+    and dealt out, ``P // 2`` migrants per island (an island may get some of its own emigrants).
+    Returns each island's migrants as program arrays (``population_*`` keys, in arrival order),
+    or None when there is nothing to exchange (one island, or an island without a population).
 
-    Works on the islands' program arrays directly, with index arithmetic (no individuals are
-    built, no loop over members); a test compares it with the object-by-object version, draw
-    for draw."""
+    Index arithmetic on the islands' program arrays: no individuals are built, no loop over
+    members; a test compares it with the object-by-object version, draw for draw."""
     if len(islands) < 2 or not all(island["meta"]["has_population"] for island in islands):
-        return list(islands)
-    arrays = [island["arrays"] for island in islands]
-    size = len(arrays[0]["population_fitness"])
+        return None
+    table = _member_table([island["arrays"] for island in islands])
+    size = len(islands[0]["arrays"]["population_fitness"])
     half = size // 2
-    # every member of every island, numbered island by island: its sizes, rows and fitness
-    sizes = np.concatenate([a["population_sizes"].reshape(-1, 3) for a in arrays])
-    lengths = sizes.sum(axis=1)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    instructions = np.concatenate([a["population_instructions"] for a in arrays])
-    constants = np.concatenate([a["population_constants"] for a in arrays])
-    fitness = np.concatenate([a["population_fitness"] for a in arrays])
     pool = np.concatenate([i * size + rng.choice(size, size=half, replace=False) for i in range(len(islands))])
     order = rng.permutation(len(pool))
-    result = []
-    for i, island in enumerate(islands):
-        head = int(island["meta"]["head"])
-        source = np.arange(i * size, (i + 1) * size)
-        source[(head + np.arange(half)) % size] = pool[order[i * half : (i + 1) * half]]
-        # rows of the chosen members, back to back: start of each member repeated over its rows
-        rows = np.repeat(starts[source] - np.concatenate([[0], np.cumsum(lengths[source])[:-1]]),
-                         lengths[source]) + np.arange(lengths[source].sum())
-        new_arrays = {k: v for k, v in island["arrays"].items() if not k.startswith("population_")}
-        new_arrays["population_sizes"] = sizes[source].astype(np.int64)
-        new_arrays["population_instructions"] = instructions[rows]
-        new_arrays["population_constants"] = constants[rows]
-        new_arrays["population_fitness"] = fitness[source].astype(np.float64)
-        result.append({"meta": {**island["meta"], "head": (head + half) % size}, "arrays": new_arrays})
-    return result
+    return [_gather(table, pool[order[i * half : (i + 1) * half]]) for i in range(len(islands))]
+
+
+def receive_migrants(island: dict, migrants: dict) -> dict:
+    """``island`` with ``migrants`` appended as its newest members; as many of its oldest die."""
+    arrays = island["arrays"]
+    size, half = len(arrays["population_fitness"]), len(migrants["population_fitness"])
+    head = int(island["meta"]["head"])
+    table = _member_table([arrays, migrants])
+    source = np.arange(size)
+    source[(head + np.arange(half)) % size] = size + np.arange(half)
+    new_arrays = {k: v for k, v in arrays.items() if not k.startswith("population_")}
+    new_arrays.update(_gather(table, source))
+    return {"meta": {**island["meta"], "head": (head + half) % size}, "arrays": new_arrays}
+
+
+def migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
+    """Synchronous migration: :func:`deal_migrants`, then every island receives its share at
+    once. Returns new island states (the given ones are not modified)."""
+    shares = deal_migrants(islands, rng)
+    if shares is None:
+        return list(islands)
+    return [receive_migrants(island, share) for island, share in zip(islands, shares, strict=True)]
+
+
+def _member_table(arrays: list[dict[str, np.ndarray]]) -> tuple:
+    """The members of several populations numbered one after the other: (sizes, row starts,
+    rows, instructions, constants, fitness)."""
+    sizes = np.concatenate([a["population_sizes"].reshape(-1, 3) for a in arrays]).astype(np.int64)
+    lengths = sizes.sum(axis=1)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    instructions = np.concatenate([a["population_instructions"] for a in arrays])
+    constants = np.concatenate([a["population_constants"] for a in arrays])
+    fitness = np.concatenate([a["population_fitness"] for a in arrays]).astype(np.float64)
+    return sizes, starts, lengths, instructions, constants, fitness
+
+
+def _gather(table: tuple, members: np.ndarray) -> dict[str, np.ndarray]:
+    """Program arrays of the chosen members, in that order."""
+    sizes, starts, lengths, instructions, constants, fitness = table
+    chosen = lengths[members]
+    # rows back to back: each member's first row, repeated over its rows, plus a running offset
+    rows = np.repeat(starts[members] - np.concatenate([[0], np.cumsum(chosen)[:-1]]), chosen) + np.arange(chosen.sum())
+    return {"population_sizes": sizes[members], "population_instructions": instructions[rows],
+            "population_constants": constants[rows], "population_fitness": fitness[members]}
 
 
 # ---------------------------------------------------------------------------- the coordinator
@@ -244,6 +267,11 @@ class IslandCampaign(Campaign):
         # each island's mutation stream is of the kind Campaign uses, seeded apart
         self.islands = [fresh_island(type(self.mutation_rng)(a), b) for a, b in seeds]
         self.executor: Executor | None = None
+        # the pipeline (see _step): rounds processed, epochs started, migrants on their way
+        self.round = 0
+        self.jobs: dict[tuple[int, int], Job] = {}
+        self.incoming: dict[int, list[dict]] = {}  # round r -> what each island receives before it
+        self.round_sizes: dict[int, tuple[int, int]] = {}  # round r -> (children per island, individuals)
 
     def open_executor(self) -> None:
         """Start (or connect to) the executor; an unreachable scheduler fails here, before any work."""
@@ -273,35 +301,95 @@ class IslandCampaign(Campaign):
         self.experiment_start = self.individuals
         self.experiment_best = -1.0
         self.last_improvement = self.individuals
-        # streams and FEC caches go on; the populations are rebuilt by the next epoch
+        # streams and FEC caches go on; the populations are rebuilt by the next epoch, so epochs
+        # started ahead and migrants on their way belong to the old experiment
         self.islands = [with_population(island, None) for island in self.islands]
+        self._drop_pipeline()
 
-    def _epoch_size(self) -> int:
-        c, s = self.config.campaign, self.config.search
-        n = c.migration_interval
-        if c.max_evaluations:
-            pending = 0 if s.method == "random" else s.population_size * sum(
+    def _drop_pipeline(self) -> None:
+        for job in self.jobs.values():
+            if job.future is not None and hasattr(job.future, "cancel"):
+                job.future.cancel()  # a queued epoch never starts; a running one is only ignored
+        self.jobs.clear()
+        self.incoming.clear()
+        self.round_sizes.clear()
+
+    def _round_size(self, r: int) -> int:
+        """Children per island in round ``r`` (``self.round`` or the one after): the migration
+        interval, or what is left of ``campaign.max_evaluations`` shared out. Fixed when first
+        asked, from what the rounds before it will have produced (known before they finish)."""
+        if r not in self.round_sizes:
+            c, s = self.config.campaign, self.config.search
+            islands = len(self.islands)
+            done = self.individuals + (self.round_sizes[self.round][1] if r > self.round else 0)
+            # populations are built by a round whose islands have none (only the current round can)
+            pending = 0 if s.method == "random" or r > self.round else s.population_size * sum(
                 not island["meta"]["has_population"] for island in self.islands)
-            remaining = c.max_evaluations - self.individuals - pending
-            n = min(n, max(0, -(-remaining // len(self.islands))))
-        return n
+            n = c.migration_interval
+            if c.max_evaluations:
+                n = min(n, max(0, -(-(c.max_evaluations - done - pending) // islands)))
+            self.round_sizes[r] = (n, n * islands + pending)
+        return self.round_sizes[r][0]
+
+    def _start_epoch(self, i: int, r: int) -> None:
+        """Start island ``i``'s epoch of round ``r``: from its state after round ``r - 1`` plus the
+        migrants dealt for round ``r`` (dealt after round ``r - 2``)."""
+        state = self.islands[i] if r == self.round else self.jobs[(i, r - 1)].value["state"]
+        migrants = self.incoming.get(r)
+        if migrants is not None:
+            state = receive_migrants(state, migrants[i])
+        task = {"config": self.config_toml, "state": state, "n": self._round_size(r)}
+        self.jobs[(i, r)] = self.executor.start(self.epoch_function, task)
+
+    def _start_ahead(self) -> None:
+        """Every island that finished the current round starts the next one at once: its inputs
+        (own state, migrants dealt a round earlier) are known, whoever is still running."""
+        r = self.round
+        if r not in self.round_sizes or self.round_sizes[r][0] < self.config.campaign.migration_interval:
+            return  # no epoch of round r started yet, or it is the budget's last (short) round
+        if self._round_size(r + 1) == 0:
+            return
+        for i in range(len(self.islands)):
+            job = self.jobs.get((i, r))
+            if job is not None and job.done and (i, r + 1) not in self.jobs:
+                self._start_epoch(i, r + 1)
 
     def _step(self) -> None:
-        n = self._epoch_size()
-        tasks = [{"config": self.config_toml, "state": island, "n": n} for island in self.islands]
-        results = self.executor.map(self.epoch_function, tasks)
-        for i, result in enumerate(results):
-            self.islands[i] = result["state"]
+        """One round, pipelined. Migration lags one round: the migrants dealt from the islands
+        after round r join them before round r + 2, so an island that finishes round r + 1
+        early goes on at once instead of waiting for the slowest island and the coordinator.
+        Everything is still a function of the seed: each epoch's inputs are fixed before it
+        starts, and the coordinator consumes results in round and island order."""
+        r, count = self.round, len(self.islands)
+        n = self._round_size(r)
+        for i in range(count):
+            if (i, r) not in self.jobs:
+                self._start_epoch(i, r)
+        current = [self.jobs[(i, r)] for i in range(count)]
+        while True:
+            self._start_ahead()
+            if all(job.done for job in current):
+                break
+            self.executor.wait_any([job for job in current if not job.done])
+        results = [self.jobs.pop((i, r)).value for i in range(count)]
+        for result in results:
             self.individuals += int(result["added"])
             fitness = result["best"]["hof_fitness"]
             best = [as_individual(p, f) for p, f in zip(programs_from_arrays(result["best"], "hof"), fitness.tolist(), strict=True)]
             self.halloffame.update(best)
             if best:
                 self._consider(best, fitness)
-        # a short last epoch (budget) is not followed by migration: the run ends after it
+        self.islands = [result["state"] for result in results]
+        # a short last round (budget) deals no migrants: the run ends after it
         if n == self.config.campaign.migration_interval:
-            self.islands = migrate(self.islands, self.migration_rng)
+            shares = deal_migrants(self.islands, self.migration_rng)
+            if shares is not None:
+                self.incoming[r + 2] = shares
+        self.incoming.pop(r, None)
+        self.round_sizes.pop(r, None)
+        self.round += 1
         self._sync_counters()
+        self._start_ahead()
 
     def _sync_counters(self) -> None:
         """The coordinator's evaluator reports the totals over islands (progress rows, summary)."""
@@ -325,6 +413,10 @@ class IslandCampaign(Campaign):
             "has_candidate": self.candidate is not None,
             "migration_rng": self.migration_rng.bit_generator.state,
             "islands": [island["meta"] for island in self.islands],
+            # the pipeline: epochs started ahead are not saved (resume starts them again from
+            # the same inputs); migrants on their way are
+            "round": self.round,
+            "incoming": sorted(self.incoming),
         })
         hof = list(self.halloffame)
         arrays = programs_to_arrays(hof, "hof")
@@ -333,6 +425,9 @@ class IslandCampaign(Campaign):
             arrays.update(programs_to_arrays([self.candidate], "candidate"))
         for i, island in enumerate(self.islands):
             arrays.update({f"island{i}_{key}": value for key, value in island["arrays"].items()})
+        for r, shares in self.incoming.items():
+            for i, share in enumerate(shares):
+                arrays.update({f"incoming{r}_island{i}_{key}": value for key, value in share.items()})
         save_checkpoint(self.run_dir, meta, arrays)
 
     def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -348,6 +443,15 @@ class IslandCampaign(Campaign):
                 island_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
                 self.islands[i] = {"meta": island_meta, "arrays": island_arrays}
                 island_population(self.islands[i])  # validates the arrays
+            self.round = int(meta["round"])
+            for r in meta["incoming"]:
+                shares = []
+                for i in range(len(self.islands)):
+                    prefix = f"incoming{int(r)}_island{i}_"
+                    share = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+                    _check_migrants(share, self.islands[i])
+                    shares.append(share)
+                self.incoming[int(r)] = shares
             hof = programs_from_arrays(arrays, "hof")
             # worst first: DEAP inserts a tie before its equals, so this rebuilds the same order
             self.halloffame.update([as_individual(p, f) for p, f in zip(hof, arrays["hof_fitness"].tolist(), strict=True)][::-1])
@@ -357,6 +461,17 @@ class IslandCampaign(Campaign):
             self._sync_counters()
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{self.run_dir}: island checkpoint content is invalid ({exc!r})") from None
+
+
+def _check_migrants(share: dict[str, np.ndarray], island: dict) -> None:
+    """Migrants read from a checkpoint: consistent program arrays, at most a population of them."""
+    sizes = np.asarray(share["population_sizes"])
+    fitness, rows = share["population_fitness"], sizes.sum() if sizes.size else 0
+    if (sizes.ndim != 2 or sizes.shape[1] != 3 or (sizes < 0).any() or len(fitness) != len(sizes)
+            or len(share["population_instructions"]) != rows or len(share["population_constants"]) != rows
+            or not island["meta"]["has_population"]
+            or len(fitness) > len(island["arrays"]["population_fitness"])):
+        raise ValueError("migrants in the checkpoint are inconsistent")
 
 
 def _optional_float(value: float | None) -> float | None:

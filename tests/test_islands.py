@@ -21,9 +21,12 @@ from evolve.config import load_config, to_toml
 from evolve.evolution import Population, as_individual
 from evolve.islands import (
     IslandCampaign,
+    deal_migrants,
     fresh_island,
     island_population,
+    island_streams,
     migrate,
+    receive_migrants,
     run_island_epoch,
     with_population,
 )
@@ -230,3 +233,39 @@ def test_warm_runs_in_every_worker_before_the_work(kind, tmp_path):
         assert set(executor.map(executors._call_and_report_pid, jobs)) <= warmed
     finally:
         executor.close()
+
+
+def _same_state(a: dict, b: dict) -> bool:
+    return a["meta"] == b["meta"] and sorted(a["arrays"]) == sorted(b["arrays"]) and all(
+        np.array_equal(a["arrays"][k], b["arrays"][k]) for k in a["arrays"])
+
+
+def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path):
+    """Each epoch's input, rebuilt the slow way: round 0 from the fresh islands, round 1 from
+    round 0's output, round r >= 2 from round r - 1's output plus the migrants dealt (with the
+    migration stream, in round order) from every island's round r - 2 output."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    config = tiny_config("campaign.executor='serial'", "campaign.max_evaluations=1500")
+    campaign = start_campaign(config, run_dir, quiet=True)
+    fresh = [dict(island) for island in campaign.islands]
+    inputs, outputs = {}, {}
+    start = campaign._start_epoch
+
+    def recording_start(i: int, r: int) -> None:
+        start(i, r)
+        job = campaign.jobs[(i, r)]
+        inputs[(i, r)], outputs[(i, r)] = job.item["state"], job.value["state"]
+
+    campaign._start_epoch = recording_start
+    summary = campaign.run()
+    assert summary["individuals"] == 1500
+    rounds = max(r for _, r in inputs) + 1
+    assert rounds >= 4 and set(inputs) == {(i, r) for i in range(2) for r in range(rounds)}
+    rng = np.random.Generator(np.random.PCG64(island_streams(config.seed, 2)[0]))
+    dealt = {r + 2: deal_migrants([outputs[(i, r)] for i in range(2)], rng) for r in range(rounds - 2)}
+    for i in range(2):
+        assert _same_state(inputs[(i, 0)], fresh[i])
+        assert _same_state(inputs[(i, 1)], outputs[(i, 0)])
+        for r in range(2, rounds):
+            assert _same_state(inputs[(i, r)], receive_migrants(outputs[(i, r - 1)], dealt[r][i])), (i, r)
