@@ -269,3 +269,12 @@ def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path)
         assert _same_state(inputs[(i, 1)], outputs[(i, 0)])
         for r in range(2, rounds):
             assert _same_state(inputs[(i, r)], receive_migrants(outputs[(i, r - 1)], dealt[r][i])), (i, r)
+
+
+def test_restarts_drop_the_epochs_started_ahead_the_same_way_on_every_executor(tmp_path):
+    """A stalled experiment restarts while the next round is already running: those epochs and
+    the migrants on their way are dropped, whichever executor ran them."""
+    extra = ("campaign.stall_individuals=300", "campaign.stall_tolerance=0.5", "campaign.max_evaluations=3000")
+    serial = run_tiny(tmp_path / "serial", "campaign.executor='serial'", *extra)
+    assert serial["experiments"] >= 3 and serial["individuals"] == 3000
+    assert run_tiny(tmp_path / "processes", "campaign.executor='processes'", *extra) == serial
