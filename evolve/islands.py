@@ -49,7 +49,10 @@ from evolve.evolution import (
     regularized_evolution,
 )
 from evolve.executors import Executor, Job, make_executor
+from evolve.fec import FECCache
 from evolve.store import programs_from_arrays, programs_to_arrays, save_checkpoint
+from primitives.memory import ProgramError
+from primitives.program import validate
 
 # ---------------------------------------------------------------------------- island state
 
@@ -451,7 +454,7 @@ class IslandCampaign(Campaign):
                 prefix = f"island{i}_"
                 island_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
                 self.islands[i] = {"meta": island_meta, "arrays": island_arrays}
-                island_population(self.islands[i])  # validates the arrays
+                self._check_island(self.islands[i])
             self.round = int(meta["round"])
             for r in meta["incoming"]:
                 shares = []
@@ -459,6 +462,8 @@ class IslandCampaign(Campaign):
                     prefix = f"incoming{int(r)}_island{i}_"
                     share = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
                     _check_migrants(share, self.islands[i])
+                    for program in programs_from_arrays(share, "population"):
+                        validate(program, self.memory)
                     shares.append(share)
                 self.incoming[int(r)] = shares
             hof = programs_from_arrays(arrays, "hof")
@@ -468,8 +473,30 @@ class IslandCampaign(Campaign):
                 self.candidate = programs_from_arrays(arrays, "candidate")[0]
             self.progress_rows = int(meta["progress_rows"])
             self._sync_counters()
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, ProgramError) as exc:
             raise CheckpointError(f"{self.run_dir}: island checkpoint content is invalid ({exc!r})") from None
+
+    def _check_island(self, island: dict) -> None:
+        """Everything an epoch will read from an island state read back from a checkpoint, so
+        that a bad one fails here, as one clear error, not in a worker: its streams, counters,
+        FEC cache and (valid) programs."""
+        meta = island["meta"]
+        if not isinstance(meta, dict) or not isinstance(meta["has_population"], bool):
+            raise ValueError("island meta must be an object with a boolean has_population")
+        if not 0 <= int(meta["mutation_rng"]) < 2**64:
+            raise ValueError(f"mutation_rng {meta['mutation_rng']!r} is not a 64-bit state")
+        np.random.PCG64().state = meta["selection_rng"]
+        for key in ("evaluations", "evaluator_individuals", "head"):
+            if int(meta[key]) < 0:
+                raise ValueError(f"{key} {meta[key]!r} < 0")
+        [float(v) for v in meta["hurdle_scores"]]
+        FECCache(self.config.evaluation.fec_cache_size).load_arrays(island["arrays"])
+        population = island_population(island)  # validates the population arrays
+        if population is not None:
+            if not 0 <= population.head < len(population.members):
+                raise ValueError(f"head {population.head} outside 0..{len(population.members) - 1}")
+            for program in population.members:
+                validate(program, self.memory)
 
 
 def _check_migrants(share: dict[str, np.ndarray], island: dict) -> None:

@@ -7,17 +7,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import os
+import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from evolve import executors
 from evolve.campaign import resume_campaign, start_campaign
 from evolve.cli import main
 from evolve.config import load_config, to_toml
+from evolve.errors import CheckpointError
 from evolve.evolution import Population, as_individual
 from evolve.islands import (
     IslandCampaign,
@@ -278,3 +283,70 @@ def test_restarts_drop_the_epochs_started_ahead_the_same_way_on_every_executor(t
     serial = run_tiny(tmp_path / "serial", "campaign.executor='serial'", *extra)
     assert serial["experiments"] >= 3 and serial["individuals"] == 3000
     assert run_tiny(tmp_path / "processes", "campaign.executor='processes'", *extra) == serial
+
+
+@pytest.fixture(scope="module")
+def interrupted_island_run(tmp_path_factory) -> Path:
+    """A two-island run stopped after two rounds: its checkpoint holds migrants on their way."""
+    run_dir = tmp_path_factory.mktemp("islands") / "run"
+    run_dir.mkdir()
+    campaign = start_campaign(tiny_config("campaign.executor='serial'"), run_dir, quiet=True)
+    step = campaign._step
+
+    def step_then_interrupt() -> None:
+        step()
+        campaign._stop_signal = campaign.round == 2
+
+    campaign._step = step_then_interrupt
+    campaign.run()
+    return run_dir
+
+
+_JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 2**70), st.floats(allow_nan=True),
+                  st.text(max_size=4), st.lists(st.integers(-2, 5), max_size=3), st.dictionaries(st.text(max_size=2), st.integers(), max_size=2))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_island_checkpoint_fuzz_only_clear_errors(interrupted_island_run, tmp_path, data):
+    run_dir = tmp_path / "copy"
+    shutil.copytree(interrupted_island_run, run_dir, dirs_exist_ok=True)
+    path = run_dir / "checkpoint.npz"
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    assert meta["incoming"]  # the fixture's checkpoint has migrants on their way
+    how = data.draw(st.sampled_from(["meta", "island meta", "drop array", "reshape array", "ops"]))
+    if how == "meta":
+        meta[data.draw(st.sampled_from(sorted(meta)))] = data.draw(_JUNK)
+    elif how == "island meta":
+        island = meta["islands"][data.draw(st.integers(0, 1))]
+        island[data.draw(st.sampled_from(sorted(island)))] = data.draw(_JUNK)
+    else:
+        key = data.draw(st.sampled_from(sorted(k for k in arrays if k != "meta")))
+        if how == "drop array":
+            del arrays[key]
+        elif how == "reshape array":
+            arrays[key] = arrays[key].reshape(-1)[: data.draw(st.integers(0, arrays[key].size))]
+        else:  # out-of-range values in a program or counter array
+            values = arrays[key].copy()
+            if values.size:
+                values.reshape(-1)[data.draw(st.integers(0, values.size - 1))] = data.draw(st.integers(-5, 10**6))
+            arrays[key] = values
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.write_bytes(buffer.getvalue())
+    (run_dir / "checkpoint.prev.npz").unlink(missing_ok=True)
+    try:
+        campaign, _ = resume_campaign(run_dir, quiet=True)
+    except CheckpointError as exc:
+        assert str(exc)
+        return
+    # accepted: then it must run (one round on the serial executor)
+    campaign.open_executor()
+    try:
+        campaign._step()
+    finally:
+        campaign.executor.close()
+        campaign.progress.close()
