@@ -484,7 +484,7 @@ class Campaign:
             if meta["has_candidate"]:
                 self.candidate = programs_from_arrays(arrays, "candidate")[0]
             self.progress_rows = int(meta["progress_rows"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise CheckpointError(f"{self.run_dir}: checkpoint content is invalid ({exc!r})") from None
 
 

@@ -162,7 +162,8 @@ def _ignore_sigint() -> None:
 class ProcessExecutor(_RetryingExecutor):
     """A pool of ``workers`` spawned processes (spawn: no fork of a threaded parent)."""
 
-    lost = (BrokenProcessPool,)
+    # a broken pool fails its futures; shutting it down cancels any it had not failed yet
+    lost = (BrokenProcessPool, CancelledError)
 
     def __init__(self, workers: int) -> None:
         self.workers = workers

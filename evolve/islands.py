@@ -473,7 +473,7 @@ class IslandCampaign(Campaign):
                 self.candidate = programs_from_arrays(arrays, "candidate")[0]
             self.progress_rows = int(meta["progress_rows"])
             self._sync_counters()
-        except (KeyError, TypeError, ValueError, ProgramError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError, ProgramError) as exc:
             raise CheckpointError(f"{self.run_dir}: island checkpoint content is invalid ({exc!r})") from None
 
     def _check_island(self, island: dict) -> None:
