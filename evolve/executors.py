@@ -186,7 +186,7 @@ class ProcessExecutor(_RetryingExecutor):
     def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
         """A pool has no "run on every worker": submitting ``workers`` items at once starts every
         process; an item a busy process took twice is submitted again until each process has run
-        one (or :data:`MAX_ATTEMPTS` rounds: warming is an optimisation, never an error)."""
+        one, for at most :data:`MAX_ATTEMPTS` rounds (a process left cold only starts slower)."""
         warmed: set[int] = set()
         for _attempt in range(MAX_ATTEMPTS):
             pids = self.map(_call_and_report_pid, [(fn, item)] * (self.workers - len(warmed)))

@@ -320,7 +320,7 @@ class IslandCampaign(Campaign):
 
     def _drop_pipeline(self) -> None:
         for job in self.jobs.values():
-            if job.future is not None and hasattr(job.future, "cancel"):
+            if job.future is not None:
                 job.future.cancel()  # a queued epoch never starts; a running one is only ignored
         self.jobs.clear()
         self.incoming.clear()

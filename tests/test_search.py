@@ -299,42 +299,36 @@ def test_config_file_fuzz_only_clear_errors(tmp_path_factory, text):
         assert str(exc)
 
 
-def test_jitted_and_python_breeding_give_the_same_evolution():
-    from evolve.evolution import initial_population, make_toolbox, regularized_evolution
+def _small_evolution(jit: bool = True):
+    """A toolbox over a small linear-regression space and its initial population of 40."""
+    from evolve.evolution import initial_population, make_toolbox
     from primitives.rng import Stream
 
     memory = MemorySpec(4, 3, 1)
     space = SearchSpace(((56, 27, 2, 3, 18, 23),) * 3, (4, 2, 4), (2, 1, 2), (6, 3, 6), memory)
-    batch = _linear_batch(3)
+    toolbox = make_toolbox(space, ("alter_param", "insert", "remove", "randomize_component"),
+                           SearchEvaluator(_linear_batch(3), memory), 5, Stream(11),
+                           np.random.default_rng(5), jit=jit)
+    return toolbox, initial_population(toolbox, 40, 20, toolbox.random_individual)
+
+
+def test_jitted_and_python_breeding_give_the_same_evolution():
+    from evolve.evolution import regularized_evolution
+
     runs = []
     for jit in (True, False):
-        evaluator = SearchEvaluator(batch, memory)
-        toolbox = make_toolbox(space, ("alter_param", "insert", "remove", "randomize_component"),
-                               evaluator, 5, Stream(11), np.random.default_rng(5), jit=jit)
-        population = initial_population(toolbox, 40, 20, toolbox.random_individual)
+        toolbox, population = _small_evolution(jit)
         regularized_evolution(population, toolbox, 400, 0.9, np.random.default_rng(6), batch_size=20)
         runs.append(([p.key() for p in population.members], population.fitness.tolist()))
     assert runs[0] == runs[1]
 
 
 def test_regularized_evolution_without_kept_children_evolves_the_same():
-    from evolve.evolution import (
-        initial_population,
-        make_toolbox,
-        random_search,
-        regularized_evolution,
-    )
-    from primitives.rng import Stream
+    from evolve.evolution import random_search, regularized_evolution
 
-    memory = MemorySpec(4, 3, 1)
-    space = SearchSpace(((56, 27, 2, 3, 18, 23),) * 3, (4, 2, 4), (2, 1, 2), (6, 3, 6), memory)
-    batch = _linear_batch(3)
     runs = []
     for keep in (True, False):
-        evaluator = SearchEvaluator(batch, memory)
-        toolbox = make_toolbox(space, ("alter_param", "insert", "remove", "randomize_component"),
-                               evaluator, 5, Stream(11), np.random.default_rng(5))
-        population = initial_population(toolbox, 40, 20, toolbox.random_individual)
+        toolbox, population = _small_evolution()
         children = regularized_evolution(population, toolbox, 300, 0.9, np.random.default_rng(6),
                                          batch_size=20, keep_children=keep)
         candidates = random_search(toolbox, 60, 20, keep_children=keep)
