@@ -1,15 +1,22 @@
 """Executors: who runs the island epochs (in this process, a process pool, or a Dask cluster).
 
-One small interface, :class:`Executor`: ``map(fn, items) -> list`` (results in the order of
-``items``) and ``close()``. Work is coarse (one item is an island epoch of thousands of
-evaluations) and travels as plain data, so the three backends differ only in where ``fn`` runs:
+One small interface, :class:`Executor`: ``start(fn, item, affinity) -> Job``, ``wait_any(jobs)``,
+``map(fn, items) -> list`` (results in the order of ``items``), ``warm`` and ``close()``. Work is
+coarse (one item is an island epoch of thousands of evaluations) and travels as plain data, so the
+three backends differ only in where ``fn`` runs:
 
 - ``serial``: in this process, one item after the other.
-- ``processes``: a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` spawned processes
-  (the default on one machine: one island per core). Workers inherit the environment, hence
-  ``NUMBA_CACHE_DIR``, and load the compiled kernels from the on-disk cache.
+- ``processes``: ``workers`` spawned processes, each a one-process
+  :class:`concurrent.futures.ProcessPoolExecutor` (the default on one machine: one island per
+  core). Workers inherit the environment, hence ``NUMBA_CACHE_DIR``, and load the compiled kernels
+  from the on-disk cache.
 - ``dask``: a ``distributed`` cluster: a ``LocalCluster(n_workers=workers, threads_per_worker=1,
   processes=True)`` started here, or the running cluster whose scheduler is at ``scheduler``.
+
+Affinity: items started with the same ``affinity`` go to the same worker while it lives (process
+``affinity % workers``; on Dask the worker of that rank, as a loose restriction the scheduler may
+override), so a worker can keep what an item left behind for the next one (an island's state,
+:mod:`evolve.islands`). Nothing may depend on it for correctness: it is a hint.
 
 Faults: a worker that dies mid-item costs that item, which is submitted again (the pool is rebuilt
 when it broke); ``fn`` must therefore be a pure function of its item. An item whose worker dies
@@ -41,8 +48,9 @@ class Executor(Protocol):
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list: ...
 
-    def start(self, fn: Callable[[Any], Any], item: Any) -> Job:
-        """Begin ``fn(item)``; the job is ``done`` with its ``value`` once :meth:`wait_any` saw it."""
+    def start(self, fn: Callable[[Any], Any], item: Any, affinity: int | None = None) -> Job:
+        """Begin ``fn(item)`` (on the worker ``affinity`` names, if it can); the job is ``done``
+        with its ``value`` once :meth:`wait_any` saw it."""
 
     def wait_any(self, jobs: Sequence[Job]) -> None:
         """Block until at least one of ``jobs`` is done (at once if one already is); a job whose
@@ -58,14 +66,16 @@ class Executor(Protocol):
 class Job:
     """One item on its way through an executor: ``done`` once ``value`` holds ``fn(item)``."""
 
-    def __init__(self, fn: Callable[[Any], Any], item: Any) -> None:
+    def __init__(self, fn: Callable[[Any], Any], item: Any, affinity: int | None = None) -> None:
         self.fn = fn
         self.item = item
+        self.affinity = affinity
         self.done = False
         self.value: Any = None
         self.future: Any = None
         self.attempts = 0
-        self.generation = -1  # which incarnation of the backend runs it (a process pool is rebuilt)
+        self.slot = 0  # which worker slot of the backend runs it
+        self.generation = -1  # which incarnation of that slot (a dead process is replaced)
 
 
 class SerialExecutor:
@@ -74,8 +84,8 @@ class SerialExecutor:
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
         return [fn(item) for item in items]
 
-    def start(self, fn: Callable[[Any], Any], item: Any) -> Job:
-        job = Job(fn, item)
+    def start(self, fn: Callable[[Any], Any], item: Any, affinity: int | None = None) -> Job:
+        job = Job(fn, item, affinity)
         job.value, job.done = fn(item), True
         return job
 
@@ -93,22 +103,28 @@ class _RetryingExecutor:
     """Runs jobs on a backend of futures and starts again the jobs whose worker died."""
 
     lost: tuple[type[BaseException], ...] = ()
-    _generation = 0
 
-    def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
+    def __init__(self) -> None:
+        self._generations: dict[int, int] = {}
+
+    def _slot(self, affinity: int | None) -> int:
+        """The worker slot a job with this affinity goes to (one slot unless overridden)."""
+        return 0
+
+    def _submit(self, fn: Callable[[Any], Any], item: Any, slot: int) -> Any:
         raise NotImplementedError
 
     def _wait_first(self, futures: list[Any]) -> None:
         raise NotImplementedError
 
-    def _recover(self) -> None:
-        """Make the backend usable again after a worker died."""
+    def _recover(self, slot: int) -> None:
+        """Make the slot usable again after its worker died."""
 
-    def _recover_once(self, generation: int) -> None:
-        # every future of a broken pool fails; the pool is rebuilt once, for the first of them
-        if generation == self._generation:
-            self._recover()
-            self._generation += 1
+    def _recover_once(self, slot: int, generation: int) -> None:
+        # every future of a broken pool fails; the slot is rebuilt once, for the first of them
+        if generation == self._generations.get(slot, 0):
+            self._recover(slot)
+            self._generations[slot] = generation + 1
 
     def _launch(self, job: Job) -> None:
         while True:
@@ -116,14 +132,16 @@ class _RetryingExecutor:
                 raise EvolveError(
                     f"{type(self).__name__}: a worker died {MAX_ATTEMPTS} times running the same item")
             job.attempts += 1
+            job.slot = self._slot(job.affinity)
+            job.generation = self._generations.get(job.slot, 0)
             try:
-                job.future, job.generation = self._submit(job.fn, job.item), self._generation
+                job.future = self._submit(job.fn, job.item, job.slot)
                 return
             except self.lost:
-                self._recover_once(self._generation)
+                self._recover_once(job.slot, job.generation)
 
-    def start(self, fn: Callable[[Any], Any], item: Any) -> Job:
-        job = Job(fn, item)
+    def start(self, fn: Callable[[Any], Any], item: Any, affinity: int | None = None) -> Job:
+        job = Job(fn, item, affinity)
         self._launch(job)
         return job
 
@@ -140,7 +158,7 @@ class _RetryingExecutor:
                 try:
                     job.value = job.future.result()
                 except self.lost:
-                    self._recover_once(job.generation)
+                    self._recover_once(job.slot, job.generation)
                     self._launch(job)
                 else:
                     job.done, job.future, finished = True, None, True
@@ -160,44 +178,50 @@ def _ignore_sigint() -> None:
 
 
 class ProcessExecutor(_RetryingExecutor):
-    """A pool of ``workers`` spawned processes (spawn: no fork of a threaded parent)."""
+    """``workers`` spawned processes (spawn: no fork of a threaded parent), each the one process
+    of its own pool, so that an item goes to the process its affinity names; an item without
+    one goes to the next process in turn. A process that dies is replaced (its pool rebuilt)."""
 
     # a broken pool fails its futures; shutting it down cancels any it had not failed yet
     lost = (BrokenProcessPool, CancelledError)
 
     def __init__(self, workers: int) -> None:
+        super().__init__()
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: list[ProcessPoolExecutor | None] = [None] * workers
+        self._turn = 0
 
-    def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_sigint,
+    def _slot(self, affinity: int | None) -> int:
+        if affinity is None:
+            self._turn = (self._turn + 1) % self.workers
+            return self._turn
+        return affinity % self.workers
+
+    def _submit(self, fn: Callable[[Any], Any], item: Any, slot: int) -> Any:
+        pool = self._pools[slot]
+        if pool is None:
+            pool = self._pools[slot] = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint,
             )
-        return self._pool.submit(fn, item)
+        return pool.submit(fn, item)
 
     def _wait_first(self, futures: list[Any]) -> None:
         concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
 
-    def _recover(self) -> None:
-        self.close()
+    def _recover(self, slot: int) -> None:
+        pool, self._pools[slot] = self._pools[slot], None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def warm(self, fn: Callable[[Any], Any], item: Any) -> None:
-        """A pool has no "run on every worker": submitting ``workers`` items at once starts every
-        process; an item a busy process took twice is submitted again until each process has run
-        one, for at most :data:`MAX_ATTEMPTS` rounds (a process left cold only starts slower)."""
-        warmed: set[int] = set()
-        for _attempt in range(MAX_ATTEMPTS):
-            pids = self.map(_call_and_report_pid, [(fn, item)] * (self.workers - len(warmed)))
-            warmed.update(pids)
-            if len(warmed) >= self.workers:
-                return
+        """``fn(item)`` once in every process (started here), all at once."""
+        jobs = [self.start(fn, item, affinity=slot) for slot in range(self.workers)]
+        while not all(job.done for job in jobs):
+            self.wait_any([job for job in jobs if not job.done])
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for slot in range(self.workers):
+            self._recover(slot)
 
 
 class DaskExecutor(_RetryingExecutor):
@@ -207,9 +231,11 @@ class DaskExecutor(_RetryingExecutor):
         from distributed import Client, KilledWorker, LocalCluster
         from distributed.comm import CommClosedError
 
+        super().__init__()
         # a dead worker's task is rescheduled by Dask itself; these reach us when that gave up
         self.lost = (KilledWorker, CancelledError, CommClosedError)
         self._cluster = None
+        self._workers: list[str] = []
         if scheduler:
             _check_address(scheduler)
             try:
@@ -227,8 +253,20 @@ class DaskExecutor(_RetryingExecutor):
             )
             self.client = Client(self._cluster, set_as_default=False)
 
-    def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
-        return self.client.submit(fn, item, pure=False)
+    def _slot(self, affinity: int | None) -> int:
+        return -1 if affinity is None else affinity
+
+    def _submit(self, fn: Callable[[Any], Any], item: Any, slot: int) -> Any:
+        if slot < 0:
+            return self.client.submit(fn, item, pure=False)
+        if not self._workers:
+            self._workers = sorted(self.client.nthreads())  # every worker's address
+        # a loose restriction: if that worker is gone or busy the scheduler may place it elsewhere
+        return self.client.submit(fn, item, pure=False, workers=[self._workers[slot % len(self._workers)]],
+                                  allow_other_workers=True)
+
+    def _recover(self, slot: int) -> None:
+        self._workers = []  # the cluster changed: ask the scheduler again
 
     def _wait_first(self, futures: list[Any]) -> None:
         # distributed.wait needs a default client; this one is not (set_as_default=False)
@@ -246,12 +284,6 @@ class DaskExecutor(_RetryingExecutor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
-
-
-def _call_and_report_pid(job: tuple[Callable[[Any], Any], Any]) -> int:
-    fn, item = job
-    fn(item)
-    return os.getpid()
 
 
 def _check_address(address: str) -> None:

@@ -226,6 +226,12 @@ def mark_process(folder: str) -> None:
     Path(folder, str(os.getpid())).touch()
 
 
+def call_and_report_pid(job: tuple) -> int:
+    fn, item = job
+    fn(item)
+    return os.getpid()
+
+
 @pytest.mark.parametrize("kind", ["serial", "processes", "dask"])
 def test_warm_runs_in_every_worker_before_the_work(kind, tmp_path):
     executor = executors.make_executor(kind, 2)
@@ -235,7 +241,7 @@ def test_warm_runs_in_every_worker_before_the_work(kind, tmp_path):
         assert len(warmed) == (1 if kind == "serial" else 2)
         # the work then runs in those same, warm processes
         jobs = [(time.sleep, 0.2)] * 6
-        assert set(executor.map(executors._call_and_report_pid, jobs)) <= warmed
+        assert set(executor.map(call_and_report_pid, jobs)) <= warmed
     finally:
         executor.close()
 
