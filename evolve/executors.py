@@ -46,6 +46,8 @@ SCHEDULER_TIMEOUT_S = 5.0
 class Executor(Protocol):
     """Runs a module-level function over items; results come back in the order of the items."""
 
+    ordered_affinity: bool  # the worker an affinity names runs its items in the order started
+
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list: ...
 
     def start(self, fn: Callable[[Any], Any], item: Any, affinity: int | None = None) -> Job:
@@ -81,6 +83,8 @@ class Job:
 class SerialExecutor:
     """Every item in this process, in order (a job is done as soon as it is started)."""
 
+    ordered_affinity = True  # items of one affinity run in the order they were started
+
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
         return [fn(item) for item in items]
 
@@ -103,6 +107,7 @@ class _RetryingExecutor:
     """Runs jobs on a backend of futures and starts again the jobs whose worker died."""
 
     lost: tuple[type[BaseException], ...] = ()
+    ordered_affinity = False  # does the worker an affinity names run its items in start order?
 
     def __init__(self) -> None:
         self._generations: dict[int, int] = {}
@@ -184,6 +189,7 @@ class ProcessExecutor(_RetryingExecutor):
 
     # a broken pool fails its futures; shutting it down cancels any it had not failed yet
     lost = (BrokenProcessPool, CancelledError)
+    ordered_affinity = True  # one process per affinity runs its items in the order they came
 
     def __init__(self, workers: int) -> None:
         super().__init__()

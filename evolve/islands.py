@@ -18,19 +18,32 @@ everything its round r + 2 needs, and starts it at once instead of waiting for t
 the coordinator and the round trip (on two workers that wait was ~15% of a 10,000-child round).
 AutoML-Zero's own workers migrate asynchronously; this lag is the deterministic version of that.
 
-An epoch is a pure function of (config, island state, n): :func:`run_island_epoch` gets the config
-as TOML text and the island as plain data (numpy arrays + JSON-able meta: programs, fitness, ring
-head, both RNG states, FEC cache, counters) and returns the new state. Each epoch's inputs are fixed
-before it starts, and migration is drawn by the coordinator with its own seeded stream, in round
-order, so a seeded run gives the same result whichever executor runs it, however many workers it
-has, and whether workers died on the way (their epoch is rerun from the same inputs). The
-checkpoint holds every island and the migrants on their way; a resumed run equals the
-uninterrupted one.
+An island's state stays where its last epoch ran. Each island goes to the same worker every round
+(executor affinity), and the worker keeps the island as objects -- population members, the FEC
+table -- between its epochs (:class:`LiveIsland`), so a round ships only what the coordinator
+needs: out, the island's programs and fitness (to deal migrants from) and counters; in, the
+migrants and a few numbers. Every :data:`SNAPSHOT_ROUNDS` rounds the whole state (FEC table
+included) comes back as a snapshot. An epoch sent to a worker that does not hold its island (the
+worker died, or Dask placed it elsewhere) is answered "missing" and sent again with the island's
+last snapshot and the inputs of the rounds since, which the worker replays. Shipping the whole
+state every round cost ~7% of each epoch (packing and sorting a 90,000-entry FEC table,
+rebuilding 1,000 members, pickling ~2.6 MB each way), on the same cores as the search.
+
+An epoch is a function of its inputs alone: (config, island state after the previous round, n,
+migrants); the state is plain data (numpy arrays + JSON-able meta: programs, fitness, ring head,
+both RNG states, FEC cache, counters) wherever it travels, and a live island is labelled with the
+epoch that made it. Each epoch's inputs are fixed before it starts, and migration is drawn by the
+coordinator with its own seeded stream, in round order, so a seeded run gives the same result
+whichever executor runs it, however many workers it has, and whether workers died or lost their
+islands on the way (an epoch is rerun, or replayed, from the same inputs). The checkpoint holds
+every island as its last snapshot plus the inputs of the rounds since, and the migrants on their
+way; a resumed run equals the uninterrupted one.
 """
 
 from __future__ import annotations
 
 import tomllib
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +137,16 @@ def with_population(island: dict, population: Population | None) -> dict:
 
 _WORLDS: dict[str, Campaign] = {}
 
+SNAPSHOT_ROUNDS = 8
+"""An island's whole state (FEC table included) comes back to the coordinator after every round
+r with (r + 1) % SNAPSHOT_ROUNDS == 0; other rounds return only what the coordinator uses (program
+arrays, counters). A state rebuilt from a snapshot replays at most this many epochs."""
+
+RESIDENT_RUNS = 4
+"""Campaigns whose islands a worker keeps between epochs (the most recently used)."""
+
+_RESIDENT: dict[str, dict[int, LiveIsland]] = {}  # run key -> island -> live island
+
 
 def _world(config_toml: str) -> Campaign:
     """Tasks, evaluator and toolbox of a config, built once per process (keyed by the TOML text)."""
@@ -135,57 +158,164 @@ def _world(config_toml: str) -> Campaign:
     return world
 
 
-def run_island_epoch(task: dict) -> dict:
-    """One island evolves ``task["n"]`` children from ``task["state"]`` under ``task["config"]``.
+class LiveIsland:
+    """An island as objects (population members, FEC table), as an epoch uses it. A worker keeps
+    the live island its epoch left behind, labelled with that epoch's ``token``, so that the
+    island's next epoch, sent to the same worker, neither ships nor rebuilds it."""
 
-    Returns ``{"state": new island state, "added": individuals produced, "best": the epoch's
-    hall of fame as program arrays + "hof_fitness"}``. Pure: the same task gives the same result
-    in any process, and the input state is not modified.
+    def __init__(self, meta: dict, population: Population | None, cache: FECCache, token: int | None = None) -> None:
+        self.meta = meta
+        self.population = population
+        self.cache = cache
+        self.token = token
+
+    @classmethod
+    def from_state(cls, state: dict, fec_cache_size: int) -> LiveIsland:
+        cache = FECCache(fec_cache_size)
+        cache.load_arrays(state["arrays"])
+        return cls(dict(state["meta"]), island_population(state), cache)
+
+    def receive(self, reset: bool, migrants: dict | None) -> None:
+        """What arrives before an epoch: a new experiment drops the population (it is rebuilt by
+        the epoch); migrants join as the newest members, as many of the oldest die (as
+        :func:`receive_migrants` on arrays)."""
+        if reset:
+            self.population = None
+        if migrants is not None:
+            if self.population is None:
+                raise ValueError("migrants for an island without a population")
+            members, fitness = _members(migrants)
+            if len(members) > len(self.population.members):
+                raise ValueError(f"{len(members)} migrants for a population of {len(self.population.members)}")
+            self.population.replace_oldest_many(members, fitness)
+
+    def evolve(self, world: Campaign, n: int) -> tuple[int, list]:
+        """``n`` children of regularized evolution (a first epoch first builds and scores the
+        population; random search: ``n`` random programs). Returns (individuals produced, the
+        epoch's hall of fame)."""
+        meta, s = self.meta, world.config.search
+        set_mutation_state(world.mutation_rng, meta["mutation_rng"])
+        world.selection_rng.bit_generator.state = meta["selection_rng"]
+        evaluator = world.evaluator
+        evaluator.cache = self.cache
+        evaluator.evaluations = int(meta["evaluations"])
+        evaluator.individuals = int(meta["evaluator_individuals"])
+        evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
+        halloffame = make_hall_of_fame(world.config.campaign.hall_of_fame_size)
+        added = 0
+        if s.method == "random":
+            random_search(world.toolbox, n, s.batch_size, halloffame, keep_children=False)
+        else:
+            if self.population is None:
+                self.population = initial_population(world.toolbox, s.population_size, s.batch_size, world._make_member)
+                halloffame.update(self.population.members)
+                added += s.population_size
+            if n:
+                regularized_evolution(
+                    self.population, world.toolbox, n, s.mutate_prob, world.selection_rng, s.batch_size,
+                    halloffame, keep_children=False,
+                )
+        self.meta = {
+            **meta,
+            "mutation_rng": mutation_state(world.mutation_rng),
+            "selection_rng": world.selection_rng.bit_generator.state,
+            "evaluations": evaluator.evaluations,
+            "evaluator_individuals": evaluator.individuals,
+            "hurdle_scores": list(evaluator.hurdle_scores),
+        }
+        return added + n, list(halloffame)
+
+    def view(self) -> dict:
+        """The island as plain data without its FEC table: what the coordinator needs every round
+        (programs to deal migrants from, fitness, counters)."""
+        arrays = {"fec_counts": np.array([self.cache.hits, self.cache.misses], dtype=np.int64)}
+        return with_population({"meta": self.meta, "arrays": arrays}, self.population)
+
+    def state(self) -> dict:
+        """The whole island as plain data (:func:`fresh_island`'s layout): checkpoints, snapshots."""
+        return with_population({"meta": self.meta, "arrays": self.cache.to_arrays()}, self.population)
+
+
+def _members(arrays: dict) -> tuple[list, np.ndarray]:
+    population = island_population({"meta": {"has_population": True, "head": 0}, "arrays": arrays})
+    return population.members, population.fitness
+
+
+def _remember(key: str, island: int, live: LiveIsland) -> None:
+    islands = _RESIDENT.pop(key, {})
+    islands[island] = live
+    _RESIDENT[key] = islands  # most recently used last
+    while len(_RESIDENT) > RESIDENT_RUNS:
+        del _RESIDENT[next(iter(_RESIDENT))]
+
+
+def run_island_epoch(task: dict) -> dict:
+    """One island evolves ``task["n"]`` children (see the module docstring for the round).
+
+    The task: ``config`` (TOML text), ``key`` (the campaign's run key) and ``island``, the epoch's
+    ``token``; where the island comes from: ``base`` = ``{"state": island state, "replay": [inputs
+    of the epochs after it]}``, or None for the live island this worker kept from the epoch whose
+    token is ``expect``; the epoch's inputs ``n``, ``reset`` (a new experiment: drop the
+    population), ``migrants`` (program arrays or None); ``snapshot``: return the whole state.
+
+    Returns ``{"view": the island without its FEC table (:meth:`LiveIsland.view`), "added":
+    individuals produced, "best": the epoch's hall of fame as program arrays + "hof_fitness"}``,
+    plus ``"state"`` (the whole island) when asked; or ``{"missing": True}`` when this worker does
+    not hold the live island ``expect`` names (it died since, or the scheduler sent the epoch
+    elsewhere): the coordinator then sends it again with a ``base``. The result is a function of
+    the task alone (the live island is labelled with the token of the epoch that left it), and
+    the task is not modified.
     """
     world = _world(task["config"])
-    meta, arrays, n = task["state"]["meta"], task["state"]["arrays"], int(task["n"])
-    s = world.config.search
-    set_mutation_state(world.mutation_rng, meta["mutation_rng"])
-    world.selection_rng.bit_generator.state = meta["selection_rng"]
-    evaluator = world.evaluator
-    evaluator.cache.load_arrays(arrays)
-    evaluator.evaluations = int(meta["evaluations"])
-    evaluator.individuals = int(meta["evaluator_individuals"])
-    evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
-    halloffame = make_hall_of_fame(world.config.campaign.hall_of_fame_size)
-    added = 0
-    population = island_population(task["state"])
-    if s.method == "random":
-        random_search(world.toolbox, n, s.batch_size, halloffame, keep_children=False)
+    key, island = task["key"], int(task["island"])
+    base = task.get("base")
+    if base is not None:
+        live = LiveIsland.from_state(base["state"], world.config.evaluation.fec_cache_size)
+        _replay(live, world, base["replay"])
     else:
-        if population is None:
-            population = initial_population(world.toolbox, s.population_size, s.batch_size, world._make_member)
-            halloffame.update(population.members)
-            added += s.population_size
-        if n:
-            regularized_evolution(
-                population, world.toolbox, n, s.mutate_prob, world.selection_rng, s.batch_size, halloffame,
-                keep_children=False,
-            )
-    added += n
-    new_meta = {
-        **meta,
-        "mutation_rng": mutation_state(world.mutation_rng),
-        "selection_rng": world.selection_rng.bit_generator.state,
-        "evaluations": evaluator.evaluations,
-        "evaluator_individuals": evaluator.individuals,
-        "hurdle_scores": list(evaluator.hurdle_scores),
-    }
-    state = with_population({"meta": new_meta, "arrays": evaluator.cache.to_arrays()}, population)
-    hof = list(halloffame)
+        live = _RESIDENT.get(key, {}).pop(island, None)
+        if live is None or live.token != task["expect"]:
+            return {"missing": True}
+    live.receive(bool(task["reset"]), task["migrants"])
+    added, hof = live.evolve(world, int(task["n"]))
+    live.token = task["token"]
+    _remember(key, island, live)
     best = programs_to_arrays(hof, "hof")
     best["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
-    return {"state": state, "added": added, "best": best}
+    result = {"view": live.view(), "added": added, "best": best}
+    if task["snapshot"]:
+        result["state"] = live.state()
+    return result
+
+
+def epoch_task(config_toml: str, state: dict, n: int, key: str = "", island: int = 0) -> dict:
+    """A task that evolves ``state`` (an island as plain data) by ``n`` children and returns the
+    whole new state: the epoch as a pure function (warm-up, tests, replays)."""
+    return {"config": config_toml, "key": key, "island": island, "token": 0, "expect": None, "n": n,
+            "reset": False, "migrants": None, "snapshot": True, "base": {"state": state, "replay": []}}
+
+
+def replay_island(config_toml: str, state: dict, replay: list[dict]) -> dict:
+    """``state`` after the epochs ``replay`` lists (their n, reset, migrants), in this process."""
+    if not replay:
+        return state
+    world = _world(config_toml)
+    live = LiveIsland.from_state(state, world.config.evaluation.fec_cache_size)
+    _replay(live, world, replay)
+    return live.state()
+
+
+def _replay(live: LiveIsland, world: Campaign, replay: list[dict]) -> None:
+    for step in replay:
+        live.receive(bool(step["reset"]), step["migrants"])
+        live.evolve(world, int(step["n"]))
 
 
 def warm_island(task: dict) -> None:
-    """A throw-away :func:`run_island_epoch` (keeps the world it builds for the real epochs)."""
+    """A throw-away :func:`run_island_epoch` (keeps the world it builds for the real epochs, not
+    the island)."""
     run_island_epoch(task)
+    _RESIDENT.pop(task["key"], None)
 
 
 # ---------------------------------------------------------------------------- migration
@@ -284,6 +414,15 @@ class IslandCampaign(Campaign):
         self.jobs: dict[tuple[int, int], Job] = {}
         self.incoming: dict[int, list[dict]] = {}  # round r -> what each island receives before it
         self.round_sizes: dict[int, tuple[int, int]] = {}  # round r -> (children per island, individuals)
+        # where each island's state lives: self.islands[i] is its last round's output without the
+        # FEC table (the view); snapshots[i] = (round s, whole state after round s, or the fresh
+        # island: s = -1); inputs[i][q] = what round q > s fed it (n, reset, migrants), to replay;
+        # tokens[i] = the token of the epoch that made the view (None: no worker holds it)
+        self.run_key = uuid.uuid4().hex
+        self.snapshots: list[tuple[int, dict]] = [(-1, island) for island in self.islands]
+        self.inputs: list[dict[int, dict]] = [{} for _ in self.islands]
+        self.tokens: list[int | None] = [None] * len(self.islands)
+        self.next_token = 0
 
     def open_executor(self) -> None:
         """Start (or connect to) the executor; an unreachable scheduler fails here, before any work."""
@@ -297,9 +436,9 @@ class IslandCampaign(Campaign):
         # uses into the on-disk cache, where the workers then find them; then every worker runs one
         # too (imports, kernels, tasks), before the campaign's clock starts, as a one-population
         # campaign builds its tasks and loads its kernels before its clock starts
-        warm_task = {"config": self.config_toml, "state": self.islands[0], "n": 1}
+        warm_task = epoch_task(self.config_toml, self.snapshots[0][1], 1, key=f"warm-{self.run_key}")
         if self.config.campaign.executor != "serial":
-            run_island_epoch(warm_task)
+            warm_island(warm_task)
             _WORLDS.clear()
         self.executor.warm(warm_island, warm_task)
         try:
@@ -325,6 +464,9 @@ class IslandCampaign(Campaign):
         self.jobs.clear()
         self.incoming.clear()
         self.round_sizes.clear()
+        for inputs in self.inputs:
+            for q in [q for q in inputs if q >= self.round]:
+                del inputs[q]
 
     def _round_size(self, r: int) -> int:
         """Children per island in round ``r`` (``self.round`` or the one after): the migration
@@ -345,25 +487,52 @@ class IslandCampaign(Campaign):
 
     def _start_epoch(self, i: int, r: int) -> None:
         """Start island ``i``'s epoch of round ``r``: from its state after round ``r - 1`` plus the
-        migrants dealt for round ``r`` (dealt after round ``r - 2``)."""
-        state = self.islands[i] if r == self.round else self.jobs[(i, r - 1)].value["state"]
-        migrants = self.incoming.get(r)
-        if migrants is not None:
-            state = receive_migrants(state, migrants[i])
-        task = {"config": self.config_toml, "state": state, "n": self._round_size(r)}
-        self.jobs[(i, r)] = self.executor.start(self.epoch_function, task)
+        migrants dealt for round ``r`` (dealt after round ``r - 2``). The state stays where the
+        epoch of round ``r - 1`` left it, in its worker; the first epoch after a start or a resume
+        ships it (a snapshot and the epochs to replay from it)."""
+        if r == self.round:
+            expect = self.tokens[i]
+            reset = not self.islands[i]["meta"]["has_population"]  # a new experiment, or none yet
+        else:  # started ahead: on the output of round r - 1, still running or not yet consumed
+            expect, reset = self.jobs[(i, r - 1)].item["token"], False
+        migrants = self.incoming[r][i] if r in self.incoming else None
+        self.inputs[i][r] = {"n": self._round_size(r), "reset": reset, "migrants": migrants}
+        task = {"config": self.config_toml, "key": self.run_key, "island": i, "token": self.next_token,
+                "expect": expect, **self.inputs[i][r], "snapshot": (r + 1) % SNAPSHOT_ROUNDS == 0,
+                "base": self._base(i, r) if expect is None else None}
+        self.next_token += 1
+        self.jobs[(i, r)] = self.executor.start(self.epoch_function, task, affinity=i)
+
+    def _base(self, i: int, r: int) -> dict:
+        """Island ``i``'s state before round ``r`` as a snapshot and the rounds to replay on it."""
+        s, state = self.snapshots[i]
+        return {"state": state, "replay": [self.inputs[i][q] for q in range(s + 1, r)]}
+
+    def _resend_missing(self) -> None:
+        """Epochs whose worker did not hold their island (it died, or the epoch went elsewhere)
+        start again with the island's state shipped."""
+        for (i, r), job in list(self.jobs.items()):
+            if job.done and "missing" in job.value:
+                task = {**job.item, "base": self._base(i, r)}
+                self.jobs[(i, r)] = self.executor.start(self.epoch_function, task, affinity=i)
 
     def _start_ahead(self) -> None:
-        """Every island that finished the current round starts the next one at once: its inputs
-        (own state, migrants dealt a round earlier) are known, whoever is still running."""
+        """Every island's epoch of the next round starts early: its inputs are known (the
+        migrants were dealt a round earlier, and the state is whatever the current epoch leaves
+        in its worker). Where a worker runs one affinity's items in order (serial, processes) it
+        starts with the current one, waits in that worker's queue and begins the moment the
+        current one ends, without a round trip to the coordinator; elsewhere (Dask, whose
+        scheduler may move a queued task to an idle worker, which does not hold the island) it
+        starts when the current one finished, whoever is still running."""
         r = self.round
         if r not in self.round_sizes or self.round_sizes[r][0] < self.config.campaign.migration_interval:
             return  # no epoch of round r started yet, or it is the budget's last (short) round
         if self._round_size(r + 1) == 0:
             return
+        queue = getattr(self.executor, "ordered_affinity", False)
         for i in range(len(self.islands)):
             job = self.jobs.get((i, r))
-            if job is not None and job.done and (i, r + 1) not in self.jobs:
+            if job is not None and (i, r + 1) not in self.jobs and (queue or (job.done and "missing" not in job.value)):
                 self._start_epoch(i, r + 1)
 
     def _step(self) -> None:
@@ -377,21 +546,27 @@ class IslandCampaign(Campaign):
         for i in range(count):
             if (i, r) not in self.jobs:
                 self._start_epoch(i, r)
-        current = [self.jobs[(i, r)] for i in range(count)]
         while True:
+            self._resend_missing()
             self._start_ahead()
+            current = [self.jobs[(i, r)] for i in range(count)]
             if all(job.done for job in current):
                 break
             self.executor.wait_any([job for job in current if not job.done])
-        results = [self.jobs.pop((i, r)).value for i in range(count)]
-        for result in results:
+        jobs = [self.jobs.pop((i, r)) for i in range(count)]
+        for i, job in enumerate(jobs):
+            result = job.value
             self.individuals += int(result["added"])
             fitness = result["best"]["hof_fitness"]
             best = [as_individual(p, f) for p, f in zip(programs_from_arrays(result["best"], "hof"), fitness.tolist(), strict=True)]
             self.halloffame.update(best)
             if best:
                 self._consider(best, fitness)
-        self.islands = [result["state"] for result in results]
+            self.islands[i], self.tokens[i] = result["view"], job.item["token"]
+            if "state" in result:
+                self.snapshots[i] = (r, result["state"])
+                for q in [q for q in self.inputs[i] if q <= r]:
+                    del self.inputs[i][q]
         # a short last round (budget) deals no migrants: the run ends after it
         if n == self.config.campaign.migration_interval:
             shares = deal_migrants(self.islands, self.migration_rng)
@@ -424,7 +599,12 @@ class IslandCampaign(Campaign):
             "progress_rows": self.progress.rows,
             "has_candidate": self.candidate is not None,
             "migration_rng": self.migration_rng.bit_generator.state,
-            "islands": [island["meta"] for island in self.islands],
+            # each island as its last snapshot and the rounds since, which resume replays
+            "islands": [state["meta"] for _, state in self.snapshots],
+            "snapshot_rounds": [s for s, _ in self.snapshots],
+            "replay": [[{"round": q, "n": inputs[q]["n"], "reset": inputs[q]["reset"],
+                         "migrants": inputs[q]["migrants"] is not None} for q in sorted(inputs) if q < self.round]
+                       for inputs in self.inputs],
             # the pipeline: epochs started ahead are not saved (resume starts them again from
             # the same inputs); migrants on their way are
             "round": self.round,
@@ -435,8 +615,11 @@ class IslandCampaign(Campaign):
         arrays["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
         if self.candidate is not None:
             arrays.update(programs_to_arrays([self.candidate], "candidate"))
-        for i, island in enumerate(self.islands):
-            arrays.update({f"island{i}_{key}": value for key, value in island["arrays"].items()})
+        for i, (_, state) in enumerate(self.snapshots):
+            arrays.update({f"island{i}_{key}": value for key, value in state["arrays"].items()})
+            for q, step in self.inputs[i].items():
+                if q < self.round and step["migrants"] is not None:
+                    arrays.update({f"replay{i}_{q}_{key}": value for key, value in step["migrants"].items()})
         for r, shares in self.incoming.items():
             for i, share in enumerate(shares):
                 arrays.update({f"incoming{r}_island{i}_{key}": value for key, value in share.items()})
@@ -450,17 +633,27 @@ class IslandCampaign(Campaign):
                 setattr(self, key, kind(meta.get(key)) if key == "individuals_to_success" else kind(meta[key]))
             self.prior_seconds = float(meta["seconds"])
             self.migration_rng.bit_generator.state = meta["migration_rng"]
-            for i, island_meta in enumerate(meta["islands"]):
-                prefix = f"island{i}_"
-                island_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-                self.islands[i] = {"meta": island_meta, "arrays": island_arrays}
-                self._check_island(self.islands[i])
             self.round = int(meta["round"])
+            # (a checkpoint written before snapshots holds every island as of the last round)
+            snapshot_rounds = meta.get("snapshot_rounds", [self.round - 1] * len(self.islands))
+            replays = meta.get("replay", [[] for _ in self.islands])
+            if len(snapshot_rounds) != len(self.islands) or len(replays) != len(self.islands):
+                raise ValueError("snapshot_rounds and replay must have an entry per island")
+            for i, island_meta in enumerate(meta["islands"]):
+                snapshot = {"meta": island_meta, "arrays": _prefixed(arrays, f"island{i}_")}
+                self._check_island(snapshot)
+                s, records = int(snapshot_rounds[i]), replays[i]
+                if not -1 <= s < self.round or [int(step["round"]) for step in records] != list(range(s + 1, self.round)):
+                    raise ValueError(f"island {i}: a snapshot of round {s} and the replay {records!r} "
+                                     f"do not lead to round {self.round}")
+                replay = [self._replay_step(step, _prefixed(arrays, f"replay{i}_{int(step['round'])}_")) for step in records]
+                # the island before round self.round, rebuilt here once (a first epoch ships it)
+                state = replay_island(self.config_toml, snapshot, replay)
+                self.islands[i], self.snapshots[i] = state, (self.round - 1, state)
             for r in meta["incoming"]:
                 shares = []
                 for i in range(len(self.islands)):
-                    prefix = f"incoming{int(r)}_island{i}_"
-                    share = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+                    share = _prefixed(arrays, f"incoming{int(r)}_island{i}_")
                     _check_migrants(share, self.islands[i])
                     for program in programs_from_arrays(share, "population"):
                         validate(program, self.memory)
@@ -475,6 +668,18 @@ class IslandCampaign(Campaign):
             self._sync_counters()
         except (KeyError, TypeError, ValueError, OverflowError, ProgramError) as exc:
             raise CheckpointError(f"{self.run_dir}: island checkpoint content is invalid ({exc!r})") from None
+
+    def _replay_step(self, step: dict, share: dict[str, np.ndarray]) -> dict:
+        """One round's inputs read back from a checkpoint, checked."""
+        n, reset, has_migrants = int(step["n"]), step["reset"], step["migrants"]
+        if not 0 <= n <= self.config.campaign.migration_interval or not isinstance(reset, bool) or not isinstance(has_migrants, bool):
+            raise ValueError(f"replay step {step!r}: n must be 0..migration_interval, reset and migrants booleans")
+        if not has_migrants:
+            return {"n": n, "reset": reset, "migrants": None}
+        _check_program_arrays(share)
+        for program in programs_from_arrays(share, "population"):
+            validate(program, self.memory)
+        return {"n": n, "reset": reset, "migrants": share}
 
     def _check_island(self, island: dict) -> None:
         """Everything an epoch will read from an island state read back from a checkpoint, so
@@ -499,15 +704,24 @@ class IslandCampaign(Campaign):
                 validate(program, self.memory)
 
 
-def _check_migrants(share: dict[str, np.ndarray], island: dict) -> None:
-    """Migrants read from a checkpoint: consistent program arrays, at most a population of them."""
+def _check_program_arrays(share: dict[str, np.ndarray]) -> None:
+    """Program arrays read from a checkpoint (``population_*``): consistent with each other."""
     sizes = np.asarray(share["population_sizes"])
     fitness, rows = share["population_fitness"], sizes.sum() if sizes.size else 0
     if (sizes.ndim != 2 or sizes.shape[1] != 3 or (sizes < 0).any() or len(fitness) != len(sizes)
-            or len(share["population_instructions"]) != rows or len(share["population_constants"]) != rows
-            or not island["meta"]["has_population"]
-            or len(fitness) > len(island["arrays"]["population_fitness"])):
+            or len(share["population_instructions"]) != rows or len(share["population_constants"]) != rows):
+        raise ValueError("program arrays in the checkpoint are inconsistent")
+
+
+def _check_migrants(share: dict[str, np.ndarray], island: dict) -> None:
+    """Migrants read from a checkpoint: consistent program arrays, at most a population of them."""
+    _check_program_arrays(share)
+    if not island["meta"]["has_population"] or len(share["population_fitness"]) > len(island["arrays"]["population_fitness"]):
         raise ValueError("migrants in the checkpoint are inconsistent")
+
+
+def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
 def _optional_float(value: float | None) -> float | None:

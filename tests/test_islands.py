@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evolve import executors
+from evolve import executors, islands
 from evolve.campaign import resume_campaign, start_campaign
 from evolve.cli import main
 from evolve.config import load_config, to_toml
@@ -27,6 +27,7 @@ from evolve.evolution import Population, as_individual
 from evolve.islands import (
     IslandCampaign,
     deal_migrants,
+    epoch_task,
     fresh_island,
     island_population,
     island_streams,
@@ -99,6 +100,35 @@ def test_a_dead_worker_costs_only_its_epoch(tmp_path, serial_outcome):
     assert result == serial_outcome
 
 
+def forget_then_epoch(every: int, task: dict) -> dict:
+    """An epoch in a worker that lost every live island it held, every ``every``-th call."""
+    _FORGET_CALLS.append(1)
+    if len(_FORGET_CALLS) % every == 0:
+        islands._RESIDENT.clear()
+    return run_island_epoch(task)
+
+
+_FORGET_CALLS: list[int] = []
+
+
+@pytest.mark.parametrize("executor,every", [("serial", 1), ("serial", 3), ("processes", 2)])
+def test_a_worker_without_the_live_island_gets_the_state_shipped_and_the_same_result(
+        executor, every, tmp_path, serial_outcome):
+    """Whenever the worker an epoch goes to does not hold its island, the coordinator ships the
+    last snapshot and the rounds since, the worker replays them, and nothing changes."""
+    calls = len(_FORGET_CALLS)
+    forget = functools.partial(forget_then_epoch, every)
+    assert run_tiny(tmp_path / "run", f"campaign.executor='{executor}'", epoch_function=forget) == serial_outcome
+    if executor == "serial":
+        assert len(_FORGET_CALLS) - calls > 20  # the misses were sent again
+
+
+@pytest.mark.parametrize("rounds", [1, 3])
+def test_how_often_snapshots_come_back_changes_nothing(rounds, tmp_path, monkeypatch, serial_outcome):
+    monkeypatch.setattr(islands, "SNAPSHOT_ROUNDS", rounds)
+    assert run_tiny(tmp_path / "run", "campaign.executor='serial'") == serial_outcome
+
+
 def test_resume_equals_the_uninterrupted_run(tmp_path, serial_outcome):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -120,12 +150,22 @@ def test_resume_equals_the_uninterrupted_run(tmp_path, serial_outcome):
 
 def test_an_epoch_is_a_pure_function_of_its_task(tmp_path):
     config = tiny_config()
-    task = {"config": to_toml(config), "state": IslandCampaign(config, tmp_path).islands[1], "n": 50}
+    task = epoch_task(to_toml(config), IslandCampaign(config, tmp_path).islands[1], 50)
     before = repr(task)
     a, b = run_island_epoch(task), run_island_epoch(task)
     assert repr(task) == before
     assert a["added"] == 100 and repr(a) == repr(b)
     assert island_population(a["state"]).head == 0  # 50 children aged out exactly the 50 initial members
+    # the view is the state without its FEC table
+    assert _same_state(a["view"], {"meta": a["state"]["meta"], "arrays": {
+        k: v for k, v in a["state"]["arrays"].items() if k not in ("fec_keys", "fec_values")}})
+    # the worker kept the live island: the next epoch, sent without the state, finds it ...
+    follow = {**task, "token": 1, "expect": 0, "base": None}
+    c = run_island_epoch(follow)
+    again = run_island_epoch(epoch_task(to_toml(config), a["state"], 50, key="elsewhere"))
+    assert c["added"] == 50 and _same_state(c["state"], again["state"])
+    # ... once: a worker that does not hold it says so
+    assert run_island_epoch(follow) == {"missing": True}
 
 
 def tagged_island(island: int, size: int) -> dict:
@@ -226,6 +266,19 @@ def mark_process(folder: str) -> None:
     Path(folder, str(os.getpid())).touch()
 
 
+def test_items_of_one_affinity_run_in_one_process():
+    executor = executors.make_executor("processes", 2)
+    try:
+        jobs = [executor.start(call_and_report_pid, (time.sleep, 0.05), affinity=k % 3) for k in range(9)]
+        while not all(job.done for job in jobs):
+            executor.wait_any([job for job in jobs if not job.done])
+        pids = [job.value for job in jobs]
+        assert pids[0::3] == [pids[0]] * 3 and pids[1::3] == [pids[1]] * 3 and pids[2::3] == [pids[0]] * 3
+        assert pids[0] != pids[1]  # affinity 0 and 2 share the first process, 1 has the second
+    finally:
+        executor.close()
+
+
 def call_and_report_pid(job: tuple) -> int:
     fn, item = job
     fn(item)
@@ -251,35 +304,49 @@ def _same_state(a: dict, b: dict) -> bool:
         np.array_equal(a["arrays"][k], b["arrays"][k]) for k in a["arrays"])
 
 
-def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path):
-    """Each epoch's input, rebuilt the slow way: round 0 from the fresh islands, round 1 from
-    round 0's output, round r >= 2 from round r - 1's output plus the migrants dealt (with the
-    migration stream, in round order) from every island's round r - 2 output."""
+def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path, monkeypatch):
+    """Each epoch, rebuilt the slow way, as a pure function of whole states shipped as arrays:
+    round 0 from the fresh islands, round 1 from round 0's output, round r >= 2 from round r - 1's
+    output plus the migrants dealt (with the migration stream, in round order) from every
+    island's round r - 2 output. The campaign itself ships no state after round 0: each epoch
+    continues the live island its worker kept."""
+    monkeypatch.setattr(islands, "SNAPSHOT_ROUNDS", 1)  # every epoch also returns its whole state
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     config = tiny_config("campaign.executor='serial'", "campaign.max_evaluations=1500")
     campaign = start_campaign(config, run_dir, quiet=True)
     fresh = [dict(island) for island in campaign.islands]
-    inputs, outputs = {}, {}
+    tasks, outputs = {}, {}
     start = campaign._start_epoch
 
     def recording_start(i: int, r: int) -> None:
         start(i, r)
         job = campaign.jobs[(i, r)]
-        inputs[(i, r)], outputs[(i, r)] = job.item["state"], job.value["state"]
+        tasks[(i, r)], outputs[(i, r)] = job.item, job.value
 
     campaign._start_epoch = recording_start
     summary = campaign.run()
     assert summary["individuals"] == 1500
-    rounds = max(r for _, r in inputs) + 1
-    assert rounds >= 4 and set(inputs) == {(i, r) for i in range(2) for r in range(rounds)}
+    rounds = max(r for _, r in tasks) + 1
+    assert rounds >= 4 and set(tasks) == {(i, r) for i in range(2) for r in range(rounds)}
     rng = np.random.Generator(np.random.PCG64(island_streams(config.seed, 2)[0]))
-    dealt = {r + 2: deal_migrants([outputs[(i, r)] for i in range(2)], rng) for r in range(rounds - 2)}
+    dealt = {r + 2: deal_migrants([outputs[(i, r)]["view"] for i in range(2)], rng) for r in range(rounds - 2)}
+    toml = to_toml(config)
     for i in range(2):
-        assert _same_state(inputs[(i, 0)], fresh[i])
-        assert _same_state(inputs[(i, 1)], outputs[(i, 0)])
-        for r in range(2, rounds):
-            assert _same_state(inputs[(i, r)], receive_migrants(outputs[(i, r - 1)], dealt[r][i])), (i, r)
+        assert _same_state(tasks[(i, 0)]["base"]["state"], fresh[i]) and not tasks[(i, 0)]["base"]["replay"]
+        for r in range(rounds):
+            task, output = tasks[(i, r)], outputs[(i, r)]
+            if r:
+                assert task["base"] is None and task["expect"] == tasks[(i, r - 1)]["token"]
+            state = fresh[i] if r == 0 else outputs[(i, r - 1)]["state"]
+            if r >= 2:
+                assert _same_state({"meta": {}, "arrays": task["migrants"]}, {"meta": {}, "arrays": dealt[r][i]})
+                state = receive_migrants(state, dealt[r][i])
+            else:
+                assert task["migrants"] is None
+            slow = run_island_epoch(epoch_task(toml, state, task["n"]))
+            assert _same_state(output["state"], slow["state"]), (i, r)
+            assert _same_state(output["view"], slow["view"]) and output["added"] == slow["added"]
 
 
 def test_restarts_drop_the_epochs_started_ahead_the_same_way_on_every_executor(tmp_path):
