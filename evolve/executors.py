@@ -234,6 +234,7 @@ class DaskExecutor(_RetryingExecutor):
     """A ``distributed`` client of a local cluster (started here) or of a running scheduler."""
 
     def __init__(self, workers: int, scheduler: str = "") -> None:
+        import dask
         from distributed import Client, KilledWorker, LocalCluster
         from distributed.comm import CommClosedError
 
@@ -253,10 +254,14 @@ class DaskExecutor(_RetryingExecutor):
                 ) from None
         else:
             numba_cache = os.environ.get("NUMBA_CACHE_DIR")
-            self._cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR, env={"NUMBA_CACHE_DIR": numba_cache} if numba_cache else None,
-            )
+            # the workers' statistical profiler samples the task's stack every 10 ms, holding the
+            # GIL: of no use for one long task per epoch (a remote cluster sets it in its workers'
+            # config: DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False)
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                self._cluster = LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR, env={"NUMBA_CACHE_DIR": numba_cache} if numba_cache else None,
+                )
             self.client = Client(self._cluster, set_as_default=False)
 
     def _slot(self, affinity: int | None) -> int:

@@ -279,6 +279,20 @@ def test_items_of_one_affinity_run_in_one_process():
         executor.close()
 
 
+def profiler_enabled() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+def test_the_local_dask_cluster_runs_its_workers_without_the_profiler():
+    executor = executors.make_executor("dask", 2)
+    try:
+        assert list(executor.client.run(profiler_enabled).values()) == [False, False]
+    finally:
+        executor.close()
+
+
 def call_and_report_pid(job: tuple) -> int:
     fn, item = job
     fn(item)
