@@ -510,11 +510,19 @@ class IslandCampaign(Campaign):
 
     def _resend_missing(self) -> None:
         """Epochs whose worker did not hold their island (it died, or the epoch went elsewhere)
-        start again with the island's state shipped."""
-        for (i, r), job in list(self.jobs.items()):
-            if job.done and "missing" in job.value:
+        start again with the island's state shipped; the island's later epochs, queued behind
+        the one that missed (so they would miss too), start again after it."""
+        for (i, r), job in sorted(self.jobs.items()):
+            if (i, r) in self.jobs and job.done and "missing" in job.value:
+                later = sorted(q for j, q in self.jobs if j == i and q > r)
+                for q in later:
+                    dropped = self.jobs.pop((i, q))
+                    if dropped.future is not None:
+                        dropped.future.cancel()
                 task = {**job.item, "base": self._base(i, r)}
                 self.jobs[(i, r)] = self.executor.start(self.epoch_function, task, affinity=i)
+                for q in later:
+                    self._start_epoch(i, q)
 
     def _start_ahead(self) -> None:
         """Every island's epoch of the next round starts early: its inputs are known (the
@@ -529,6 +537,9 @@ class IslandCampaign(Campaign):
             return  # no epoch of round r started yet, or it is the budget's last (short) round
         if self._round_size(r + 1) == 0:
             return
+        c = self.config.campaign
+        if c.stall_individuals and self.individuals + self.round_sizes[r][1] - self.last_improvement >= c.stall_individuals:
+            return  # round r may end the experiment: an epoch started ahead would be dropped
         queue = getattr(self.executor, "ordered_affinity", False)
         for i in range(len(self.islands)):
             job = self.jobs.get((i, r))

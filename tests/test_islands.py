@@ -123,6 +123,27 @@ def test_a_worker_without_the_live_island_gets_the_state_shipped_and_the_same_re
         assert len(_FORGET_CALLS) - calls > 20  # the misses were sent again
 
 
+def forget_once_epoch(folder: str, task: dict) -> dict:
+    """An epoch that notes in ``folder`` whether it shipped the island; the worker holding island
+    0 loses it once, before island 0's 4th epoch."""
+    log = Path(folder, "shipped")
+    with log.open("a") as handle:
+        handle.write(f"{task['island']} {int(task['base'] is not None)}\n")
+    if task["island"] == 0 and sum(line.startswith("0 ") for line in log.read_text().splitlines()) == 4:
+        islands._RESIDENT.get(task["key"], {}).pop(0, None)
+    return run_island_epoch(task)
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_a_lost_island_is_shipped_once_not_to_every_epoch_queued_behind_it(executor, tmp_path, serial_outcome):
+    forget = functools.partial(forget_once_epoch, str(tmp_path))
+    assert run_tiny(tmp_path / "run", f"campaign.executor='{executor}'", epoch_function=forget) == serial_outcome
+    # each island's first epoch, then island 0 once more (its next epoch, queued behind the one
+    # that missed, is started again after it rather than missing and shipping the island too)
+    shipped = [line.split() for line in (tmp_path / "shipped").read_text().splitlines()]
+    assert sorted(island for island, base in shipped if base == "1") == ["0", "0", "1"], shipped
+
+
 @pytest.mark.parametrize("rounds", [1, 3])
 def test_how_often_snapshots_come_back_changes_nothing(rounds, tmp_path, monkeypatch, serial_outcome):
     monkeypatch.setattr(islands, "SNAPSHOT_ROUNDS", rounds)
@@ -363,12 +384,23 @@ def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path,
             assert _same_state(output["view"], slow["view"]) and output["added"] == slow["added"]
 
 
+def shipping_epoch(shipped: list, task: dict) -> dict:
+    """An epoch that notes whether its task shipped the island's state."""
+    shipped.append(task["base"] is not None)
+    return run_island_epoch(task)
+
+
 def test_restarts_drop_the_epochs_started_ahead_the_same_way_on_every_executor(tmp_path):
-    """A stalled experiment restarts while the next round is already running: those epochs and
-    the migrants on their way are dropped, whichever executor ran them."""
+    """A stalled experiment restarts while the next round may already be running: those epochs
+    and the migrants on their way are dropped, whichever executor ran them. No epoch is started
+    ahead over a round that may end the experiment, so no worker has moved its island on and
+    the islands never travel again after their first epoch."""
     extra = ("campaign.stall_individuals=300", "campaign.stall_tolerance=0.5", "campaign.max_evaluations=3000")
-    serial = run_tiny(tmp_path / "serial", "campaign.executor='serial'", *extra)
+    shipped: list[bool] = []
+    serial = run_tiny(tmp_path / "serial", "campaign.executor='serial'", *extra,
+                      epoch_function=functools.partial(shipping_epoch, shipped))
     assert serial["experiments"] >= 3 and serial["individuals"] == 3000
+    assert shipped[:2] == [True, True] and not any(shipped[2:]) and len(shipped) > 20
     assert run_tiny(tmp_path / "processes", "campaign.executor='processes'", *extra) == serial
 
 
