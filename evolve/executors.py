@@ -18,8 +18,9 @@ Affinity: items started with the same ``affinity`` go to the same worker while i
 override), so a worker can keep what an item left behind for the next one (an island's state,
 :mod:`evolve.islands`). Nothing may depend on it for correctness: it is a hint.
 
-Faults: a worker that dies mid-item costs that item, which is submitted again (the pool is rebuilt
-when it broke); ``fn`` must therefore be a pure function of its item. An item whose worker dies
+Faults: a worker that dies mid-item costs that item, which is submitted again (its process is
+replaced when it broke); ``fn``'s result must therefore be a function of its item alone (``fn`` may
+keep things in its worker to go faster, as the island epochs do, never to decide the result). An item whose worker dies
 :data:`MAX_ATTEMPTS` times, or a scheduler that cannot be reached, is one :class:`EvolveError`.
 """
 

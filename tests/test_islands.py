@@ -434,10 +434,15 @@ def test_island_checkpoint_fuzz_only_clear_errors(interrupted_island_run, tmp_pa
     with np.load(path, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     meta = json.loads(arrays["meta"].tobytes())
-    assert meta["incoming"]  # the fixture's checkpoint has migrants on their way
-    how = data.draw(st.sampled_from(["meta", "island meta", "drop array", "reshape array", "ops"]))
+    assert meta["incoming"]  # the fixture's checkpoint has migrants on their way ...
+    assert all(len(steps) == 2 for steps in meta["replay"])  # ... and rounds to replay
+    how = data.draw(st.sampled_from(["meta", "island meta", "replay step", "drop array", "reshape array", "ops"]))
     if how == "meta":
         meta[data.draw(st.sampled_from(sorted(meta)))] = data.draw(_JUNK)
+    elif how == "replay step":
+        steps = meta["replay"][data.draw(st.integers(0, 1))]
+        step = steps[data.draw(st.integers(0, len(steps) - 1))]
+        step[data.draw(st.sampled_from(sorted(step)))] = data.draw(_JUNK)
     elif how == "island meta":
         island = meta["islands"][data.draw(st.integers(0, 1))]
         island[data.draw(st.sampled_from(sorted(island)))] = data.draw(_JUNK)
