@@ -7,12 +7,16 @@ population and islands alike) and individuals/s. Per repeat, in this order (inte
 noisy neighbour slows every kind alike):
 
 - ``one population``: the config as it is (one population, this process, one core);
+- ``N separate runs at once``: N copies of that run side by side, individuals/s summed: what N
+  cores of this machine give N processes that never talk to each other, right now (shared caches,
+  memory bandwidth and noisy neighbours make it less than N times one run: the bound for islands);
 - ``N islands serial``: N islands on one core, one after the other (the same search as below);
 - ``N islands <executor>``: the same N islands, one per worker.
 
-Reported per kind: median individuals/s over the repeats, and two ratios: against one population
-(what ``--workers N`` buys over ``--workers 1``) and against the same islands run serially (the
-parallel efficiency of the executor, which excludes the difference between the two searches).
+Reported per kind: median individuals/s over the repeats, and three ratios of medians: against
+one population (what ``--workers N`` buys over ``--workers 1``), against the same islands run
+serially (the parallel efficiency of the executor, which excludes the difference between the two
+searches), and against the separate runs (the share of the machine's own scaling islands keep).
 ``campaign.success_fitness = 1.0`` keeps a run from stopping at a discovery, so every run
 produces the same number of individuals.
 """
@@ -39,39 +43,47 @@ class Kind:
 
     label: str
     flags: tuple[str, ...]
+    copies: int = 1  # that many runs at once, individuals/s summed
 
 
 def kinds(workers: int, executors: list[str]) -> list[Kind]:
-    """One population, ``workers`` islands serial, then ``workers`` islands on each executor."""
+    """One population, that many separate runs at once, ``workers`` islands serial, then
+    ``workers`` islands on each executor."""
     islands = ("--set", f"campaign.islands={workers}")
-    result = [Kind("one population", ()), Kind(f"{workers} islands serial", (*islands, "--executor", "serial"))]
+    result = [Kind("one population", ()), Kind(f"{workers} separate runs at once", (), copies=workers),
+              Kind(f"{workers} islands serial", (*islands, "--executor", "serial"))]
     result += [Kind(f"{workers} islands {name}", (*islands, "--workers", str(workers), "--executor", name))
                for name in executors]
     return result
 
 
 def run_once(config: str, kind: Kind, seed: int, individuals: int, python: str = sys.executable) -> dict:
-    """One ``evolve run`` in a fresh process; its summary's figures."""
+    """One ``evolve run`` in a fresh process (``kind.copies`` of them at once); its summary's
+    figures (summed over the copies; seconds: the slowest)."""
     root = str(Path(__file__).resolve().parents[1])  # so a source checkout imports too
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
     with tempfile.TemporaryDirectory(prefix="evolve-scaling-") as folder:
-        out = Path(folder) / "run"
-        command = [python, "-c", _MAIN, "run", config, "--seed", str(seed), "--max-evaluations",
-                   str(individuals), "--quiet", "--out", str(out), "--set", "campaign.success_fitness=1.0",
-                   "--set", "campaign.budget_minutes=0", *kind.flags]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=24 * 3600)
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise EvolveError(f"scaling: `evolve run` ({kind.label}) failed ({done.returncode}): {last}")
-        summary = json.loads((out / "summary.json").read_text())
+        outs = [Path(folder) / f"run{copy}" for copy in range(kind.copies)]
+        processes = [subprocess.Popen(
+            [python, "-c", _MAIN, "run", config, "--seed", str(seed), "--max-evaluations", str(individuals),
+             "--quiet", "--out", str(out), "--set", "campaign.success_fitness=1.0",
+             "--set", "campaign.budget_minutes=0", *kind.flags],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for out in outs]
+        for process in processes:
+            _, stderr = process.communicate(timeout=24 * 3600)
+            if process.returncode != 0:
+                last = (stderr.strip().splitlines() or ["no output"])[-1]
+                raise EvolveError(f"scaling: `evolve run` ({kind.label}) failed ({process.returncode}): {last}")
+        summaries = [json.loads((out / "summary.json").read_text()) for out in outs]
+    hits = sum(float(s["fec_hit_rate"]) * int(s["individuals"]) for s in summaries)
     return {
         "kind": kind.label,
-        "individuals": int(summary["individuals"]),
-        "seconds": float(summary["seconds"]),
-        "individuals_per_second": float(summary["individuals_per_second"]),
-        "evaluations": int(summary["evaluations"]),
-        "fec_hit_rate": float(summary["fec_hit_rate"]),
-        "success": bool(summary["success"]),
+        "individuals": sum(int(s["individuals"]) for s in summaries),
+        "seconds": max(float(s["seconds"]) for s in summaries),
+        "individuals_per_second": sum(float(s["individuals_per_second"]) for s in summaries),
+        "evaluations": sum(int(s["evaluations"]) for s in summaries),
+        "fec_hit_rate": hits / max(1, sum(int(s["individuals"]) for s in summaries)),
+        "success": any(bool(s["success"]) for s in summaries),
     }
 
 
@@ -85,6 +97,7 @@ class ScalingResult:
     medians: dict[str, float]
     ratio_to_one_population: dict[str, float]
     ratio_to_serial_islands: dict[str, float]
+    ratio_to_separate_runs: dict[str, float]
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -105,10 +118,11 @@ def measure_scaling(
                 progress(row)
     medians = {k.label: statistics.median(r["individuals_per_second"] for r in runs if r["kind"] == k.label)
                for k in chosen}
-    one, serial = medians[chosen[0].label], medians[chosen[1].label]
-    parallel = [k.label for k in chosen[2:]]
+    one, separate, serial = (medians[k.label] for k in chosen[:3])
+    parallel = [k.label for k in chosen[3:]]
     return ScalingResult(
         config, seed, individuals, workers, runs, medians,
         {label: medians[label] / one for label in parallel},
         {label: medians[label] / serial for label in parallel},
+        {label: medians[label] / separate for label in parallel},
     )

@@ -15,14 +15,14 @@ from evolve.errors import EvolveError
 from evolve.scaling import kinds, measure_scaling
 
 
-def test_kinds_are_one_population_then_the_same_islands_serial_and_parallel():
+def test_kinds_are_one_population_separate_runs_then_the_same_islands_serial_and_parallel():
     chosen = kinds(3, ["processes", "dask"])
-    assert [k.label for k in chosen] == ["one population", "3 islands serial", "3 islands processes",
-                                         "3 islands dask"]
-    assert chosen[0].flags == ()
-    for kind in chosen[1:]:
-        assert kind.flags[:2] == ("--set", "campaign.islands=3")
-    assert chosen[2].flags[2:] == ("--workers", "3", "--executor", "processes")
+    assert [k.label for k in chosen] == ["one population", "3 separate runs at once", "3 islands serial",
+                                         "3 islands processes", "3 islands dask"]
+    assert chosen[0].flags == chosen[1].flags == () and (chosen[0].copies, chosen[1].copies) == (1, 3)
+    for kind in chosen[2:]:
+        assert kind.flags[:2] == ("--set", "campaign.islands=3") and kind.copies == 1
+    assert chosen[3].flags[2:] == ("--workers", "3", "--executor", "processes")
 
 
 @pytest.mark.parametrize("argv, field", [
@@ -41,17 +41,21 @@ def test_bad_flags_are_one_clear_error(argv, field):
 def test_a_small_measurement_runs_every_kind_to_the_same_budget():
     result = measure_scaling("linear-demo", workers=2, executors=["processes"], seed=1,
                              individuals=3000, repeats=1)
-    assert [r["kind"] for r in result.runs] == ["one population", "2 islands serial", "2 islands processes"]
-    assert all(r["individuals"] == 3000 and r["seconds"] > 0 and not r["success"] for r in result.runs)
-    serial, parallel = result.runs[1], result.runs[2]
+    one, separate, serial, parallel = result.runs
+    assert [r["kind"] for r in result.runs] == ["one population", "2 separate runs at once", "2 islands serial",
+                                                "2 islands processes"]
+    assert all(r["individuals"] == 3000 and r["seconds"] > 0 and not r["success"] for r in (one, serial, parallel))
+    # two copies of the one-population run, summed: twice its individuals and evaluations
+    assert (separate["individuals"], separate["evaluations"]) == (6000, 2 * one["evaluations"])
+    assert separate["fec_hit_rate"] == pytest.approx(one["fec_hit_rate"])
     # the same search whichever executor runs it
     assert (serial["evaluations"], serial["fec_hit_rate"]) == (parallel["evaluations"], parallel["fec_hit_rate"])
     for r in result.runs:
         assert result.medians[r["kind"]] == r["individuals_per_second"]
-    assert result.ratio_to_one_population["2 islands processes"] == pytest.approx(
-        parallel["individuals_per_second"] / result.runs[0]["individuals_per_second"])
-    assert result.ratio_to_serial_islands["2 islands processes"] == pytest.approx(
-        parallel["individuals_per_second"] / serial["individuals_per_second"])
+    rate = parallel["individuals_per_second"]
+    assert result.ratio_to_one_population["2 islands processes"] == pytest.approx(rate / one["individuals_per_second"])
+    assert result.ratio_to_serial_islands["2 islands processes"] == pytest.approx(rate / serial["individuals_per_second"])
+    assert result.ratio_to_separate_runs["2 islands processes"] == pytest.approx(rate / separate["individuals_per_second"])
 
 
 @settings(max_examples=200, deadline=None)
