@@ -42,6 +42,7 @@ way; a resumed run equals the uninterrupted one.
 
 from __future__ import annotations
 
+import threading
 import tomllib
 import uuid
 from pathlib import Path
@@ -135,7 +136,15 @@ def with_population(island: dict, population: Population | None) -> dict:
 
 # ---------------------------------------------------------------------------- the epoch (workers)
 
-_WORLDS: dict[str, Campaign] = {}
+class _Worlds(threading.local):
+    """Each thread's worlds: a Dask worker with several threads runs several epochs at once, and
+    a world (streams, evaluator) serves one epoch at a time."""
+
+    def __init__(self) -> None:
+        self.by_config: dict[str, Campaign] = {}
+
+
+_WORLDS = _Worlds()
 
 SNAPSHOT_ROUNDS = 8
 """An island's whole state (FEC table included) comes back to the coordinator after every round
@@ -146,15 +155,17 @@ RESIDENT_RUNS = 4
 """Campaigns whose islands a worker keeps between epochs (the most recently used)."""
 
 _RESIDENT: dict[str, dict[int, LiveIsland]] = {}  # run key -> island -> live island
+_RESIDENT_LOCK = threading.Lock()  # a live island is taken out while its epoch runs
 
 
 def _world(config_toml: str) -> Campaign:
     """Tasks, evaluator and toolbox of a config, built once per process (keyed by the TOML text)."""
-    world = _WORLDS.get(config_toml)
+    worlds = _WORLDS.by_config
+    world = worlds.get(config_toml)
     if world is None:
-        _WORLDS.clear()
+        worlds.clear()
         world = Campaign(config_from_dict(tomllib.loads(config_toml)), Path("."), quiet=True)
-        _WORLDS[config_toml] = world
+        worlds[config_toml] = world
     return world
 
 
@@ -242,11 +253,17 @@ def _members(arrays: dict) -> tuple[list, np.ndarray]:
 
 
 def _remember(key: str, island: int, live: LiveIsland) -> None:
-    islands = _RESIDENT.pop(key, {})
-    islands[island] = live
-    _RESIDENT[key] = islands  # most recently used last
-    while len(_RESIDENT) > RESIDENT_RUNS:
-        del _RESIDENT[next(iter(_RESIDENT))]
+    with _RESIDENT_LOCK:
+        islands = _RESIDENT.pop(key, {})
+        islands[island] = live
+        _RESIDENT[key] = islands  # most recently used last
+        while len(_RESIDENT) > RESIDENT_RUNS:
+            del _RESIDENT[next(iter(_RESIDENT))]
+
+
+def _take(key: str, island: int) -> LiveIsland | None:
+    with _RESIDENT_LOCK:
+        return _RESIDENT.get(key, {}).pop(island, None)
 
 
 def run_island_epoch(task: dict) -> dict:
@@ -273,7 +290,7 @@ def run_island_epoch(task: dict) -> dict:
         live = LiveIsland.from_state(base["state"], world.config.evaluation.fec_cache_size)
         _replay(live, world, base["replay"])
     else:
-        live = _RESIDENT.get(key, {}).pop(island, None)
+        live = _take(key, island)
         if live is None or live.token != task["expect"]:
             return {"missing": True}
     live.receive(bool(task["reset"]), task["migrants"])
@@ -315,7 +332,8 @@ def warm_island(task: dict) -> None:
     """A throw-away :func:`run_island_epoch` (keeps the world it builds for the real epochs, not
     the island)."""
     run_island_epoch(task)
-    _RESIDENT.pop(task["key"], None)
+    with _RESIDENT_LOCK:
+        _RESIDENT.pop(task["key"], None)
 
 
 # ---------------------------------------------------------------------------- migration
@@ -439,7 +457,7 @@ class IslandCampaign(Campaign):
         warm_task = epoch_task(self.config_toml, self.snapshots[0][1], 1, key=f"warm-{self.run_key}")
         if self.config.campaign.executor != "serial":
             warm_island(warm_task)
-            _WORLDS.clear()
+            _WORLDS.by_config.clear()
         self.executor.warm(warm_island, warm_task)
         try:
             return super().run()

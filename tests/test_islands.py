@@ -4,6 +4,7 @@ is one clear error before any work."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import io
@@ -187,6 +188,19 @@ def test_an_epoch_is_a_pure_function_of_its_task(tmp_path):
     assert c["added"] == 50 and _same_state(c["state"], again["state"])
     # ... once: a worker that does not hold it says so
     assert run_island_epoch(follow) == {"missing": True}
+
+
+def test_epochs_in_threads_of_one_worker_do_not_share_a_world(tmp_path):
+    """A Dask worker with several threads runs several epochs at once: each gets the result it
+    gets alone."""
+    config = tiny_config()
+    campaign = IslandCampaign(config, tmp_path)
+    tasks = [epoch_task(to_toml(config), island, 100, key=f"thread-test-{i}") for i, island in enumerate(campaign.islands)] * 2
+    alone = [run_island_epoch(task) for task in tasks]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(run_island_epoch, tasks))
+    for a, b in zip(alone, together, strict=True):
+        assert _same_state(a["state"], b["state"]) and a["added"] == b["added"]
 
 
 def tagged_island(island: int, size: int) -> dict:
