@@ -530,8 +530,9 @@ class IslandCampaign(Campaign):
         """Epochs whose worker did not hold their island (it died, or the epoch went elsewhere)
         start again with the island's state shipped; the island's later epochs, queued behind
         the one that missed (so they would miss too), start again after it."""
-        for (i, r), job in sorted(self.jobs.items()):
-            if (i, r) in self.jobs and job.done and "missing" in job.value:
+        for i, r in sorted(self.jobs):
+            job = self.jobs.get((i, r))  # the current job: a later one may have been restarted already
+            if job is not None and job.done and "missing" in job.value:
                 later = sorted(q for j, q in self.jobs if j == i and q > r)
                 for q in later:
                     dropped = self.jobs.pop((i, q))
@@ -558,7 +559,7 @@ class IslandCampaign(Campaign):
         c = self.config.campaign
         if c.stall_individuals and self.individuals + self.round_sizes[r][1] - self.last_improvement >= c.stall_individuals:
             return  # round r may end the experiment: an epoch started ahead would be dropped
-        queue = getattr(self.executor, "ordered_affinity", False)
+        queue = self.executor.ordered_affinity
         for i in range(len(self.islands)):
             job = self.jobs.get((i, r))
             if job is not None and (i, r + 1) not in self.jobs and (queue or (job.done and "missing" not in job.value)):
