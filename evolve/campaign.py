@@ -240,7 +240,7 @@ class Campaign:
 
     def _stop_reason(self) -> str | None:
         c = self.config.campaign
-        if self.success:
+        if self.success and c.stop_on_success:
             return "success"
         if self._stop_signal:
             return "interrupted"

@@ -125,6 +125,10 @@ class CampaignConfig:
         "", "if set (a shipped algorithm such as linear_sgd, or a program file), success means a select "
         "fitness at least this algorithm's on the select tasks, instead of success_fitness",
     )
+    stop_on_success: bool = _f(
+        True, "end the campaign at success (false: go on to the budget, the time and individuals to "
+        "success still recorded: speed benchmarks, `evolve scaling`)",
+    )
     select_min_search_fitness: float = _f(
         0.0, "a new best search fitness at least this high is checked on the select tasks", min=0.0, max=1.0
     )

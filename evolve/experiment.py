@@ -95,7 +95,9 @@ def method_stats(runs: Sequence[dict]) -> dict:
     n = len(runs)
     wins = [r for r in runs if r["success"]]
     k = len(wins)
-    individuals = sum(int(r["individuals"]) for r in runs)
+    # a successful run counts up to its success (it may have gone on: campaign.stop_on_success)
+    individuals = sum(int(r["individuals_to_success"] if r["success"] and r.get("individuals_to_success") is not None
+                          else r["individuals"]) for r in runs)
     low, high = wilson_interval(k, n)
     median = lambda key: statistics.median(r[key] for r in wins) if wins else None  # noqa: E731
     per_million = 1e6 * k / individuals if individuals else None

@@ -64,6 +64,20 @@ def test_different_seeds_differ(tmp_path):
     assert results[0]["hall_of_fame"] != results[1]["hall_of_fame"]
 
 
+@pytest.mark.parametrize("stop", [True, False])
+def test_success_stops_the_campaign_unless_told_to_go_on(tmp_path, stop):
+    # success_fitness = 0: the first select check succeeds
+    config = small_config(2000, "campaign.success_fitness=0.0", f"campaign.stop_on_success={str(stop).lower()}")
+    summary = start_campaign(config, tmp_path, quiet=True).run()
+    assert summary["success"] and summary["individuals_to_success"] is not None
+    assert summary["seconds_to_success"] is not None and summary["seconds_to_success"] <= summary["seconds"]
+    if stop:
+        assert summary["stopped_by"] == "success" and summary["individuals"] < 2000
+    else:  # on to the budget; the moment of success is still the first one
+        assert summary["stopped_by"] == "max_evaluations" and summary["individuals"] >= 2000
+        assert summary["individuals_to_success"] < 2000
+
+
 def test_resume_equals_uninterrupted(tmp_path):
     whole = tmp_path / "whole"
     whole.mkdir()

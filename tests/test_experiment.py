@@ -79,6 +79,9 @@ def test_method_stats_medians_and_efficiency():
     assert s["median_individuals_to_success"] == 200 and s["median_seconds_to_success"] == 2.0
     assert s["successes_per_million_individuals"] == pytest.approx(2e6 / 1000)
     assert s["successes_per_million_upper95"] is None
+    # a successful run that went on (campaign.stop_on_success = false) counts up to its success
+    went_on = [{**runs[0], "individuals": 5000}, *runs[1:]]
+    assert method_stats(went_on)["successes_per_million_individuals"] == pytest.approx(2e6 / 1000)
     none = method_stats(runs[2:])
     assert none["median_individuals_to_success"] is None
     assert none["successes_per_million_upper95"] == pytest.approx(3e6 / 600)
