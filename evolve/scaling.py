@@ -1,10 +1,10 @@
-"""``evolve scaling``: what more workers buy on a real campaign (individuals/s, same seed).
+"""``evolve scaling``: what more workers buy on a real campaign (individuals/s, several seeds).
 
 Each measurement is a whole ``evolve run`` in its own process, as a user runs it, and reads the
 run's ``summary.json``: individuals, campaign seconds (from the first individual to the last;
 process start-up, kernel loading and the workers' warm-up epoch are before that clock, for one
-population and islands alike) and individuals/s. Per repeat, in this order (interleaved, so a
-noisy neighbour slows every kind alike):
+population and islands alike) and individuals/s. Per repeat and seed, in this order (interleaved,
+so a noisy neighbour slows every kind alike):
 
 - ``one population``: the config as it is (one population, this process, one core);
 - ``N separate runs at once``: N copies of that run side by side, individuals/s summed: what N
@@ -13,12 +13,17 @@ noisy neighbour slows every kind alike):
 - ``N islands serial``: N islands on one core, one after the other (the same search as below);
 - ``N islands <executor>``: the same N islands, one per worker.
 
-Reported per kind: median individuals/s over the repeats, and three ratios of medians: against
-one population (what ``--workers N`` buys over ``--workers 1``), against the same islands run
-serially (the parallel efficiency of the executor, which excludes the difference between the two
-searches), and against the separate runs (the share of the machine's own scaling islands keep).
-``campaign.success_fitness = 1.0`` keeps a run from stopping at a discovery, so every run
-produces the same number of individuals.
+Several seeds, because individuals/s depends on the search as well as on the machine: what one
+individual costs is what its program executes (the interpreter skips dead code), and one seed's
+island search may wander among longer programs than its one population, or shorter (measured on
+linear-demo at 1.5M individuals, cost-weighted live operations per individual, islands against one
+population: seed 3 +19%, seed 4 -21%). A kind's rate in a repeat pools its seeds: all their
+individuals over all their seconds. Reported per kind: the median over the repeats of that pooled
+rate, and three ratios of medians: against one population (what ``--workers N`` buys over
+``--workers 1``, the two searches' costs included), against the same islands run serially (the
+parallel efficiency of the executor, same search, same work), and against the separate runs (the
+share of the machine's own scaling islands keep). ``campaign.stop_on_success = false`` keeps a run
+going after a discovery, so every run produces the same number of individuals.
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ def run_once(config: str, kind: Kind, seed: int, individuals: int, python: str =
         outs = [Path(folder) / f"run{copy}" for copy in range(kind.copies)]
         processes = [subprocess.Popen(
             [python, "-c", _MAIN, "run", config, "--seed", str(seed), "--max-evaluations", str(individuals),
-             "--quiet", "--out", str(out), "--set", "campaign.success_fitness=1.0",
+             "--quiet", "--out", str(out), "--set", "campaign.stop_on_success=false",
              "--set", "campaign.budget_minutes=0", *kind.flags],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for out in outs]
         for process in processes:
@@ -78,6 +83,7 @@ def run_once(config: str, kind: Kind, seed: int, individuals: int, python: str =
     hits = sum(float(s["fec_hit_rate"]) * int(s["individuals"]) for s in summaries)
     return {
         "kind": kind.label,
+        "seed": seed,
         "individuals": sum(int(s["individuals"]) for s in summaries),
         "seconds": max(float(s["seconds"]) for s in summaries),
         "individuals_per_second": sum(float(s["individuals_per_second"]) for s in summaries),
@@ -90,10 +96,11 @@ def run_once(config: str, kind: Kind, seed: int, individuals: int, python: str =
 @dataclass(frozen=True)
 class ScalingResult:
     config: str
-    seed: int
+    seeds: list[int]
     individuals: int
     workers: int
     runs: list[dict]
+    pooled: list[dict]  # per repeat and kind: the seeds' individuals over their seconds
     medians: dict[str, float]
     ratio_to_one_population: dict[str, float]
     ratio_to_serial_islands: dict[str, float]
@@ -103,25 +110,39 @@ class ScalingResult:
         return asdict(self)
 
 
+def pooled_rate(rows: list[dict]) -> float:
+    """All the rows' individuals over all their seconds, ``sum(n_i) / sum(n_i / r_i)`` with
+    ``r_i`` each row's individuals/s (a row of N runs at once has their summed rate)."""
+    return sum(r["individuals"] for r in rows) / sum(r["individuals"] / r["individuals_per_second"] for r in rows)
+
+
 def measure_scaling(
     config: str = "linear-demo", *, workers: int = 2, executors: list[str] | None = None,
-    seed: int = 3, individuals: int = 1_500_000, repeats: int = 3, progress=None,
+    seeds: list[int] | None = None, individuals: int = 500_000, repeats: int = 3, progress=None,
 ) -> ScalingResult:
-    """Run every kind ``repeats`` times, interleaved; medians and ratios (see the module doc)."""
+    """Run every kind on every seed ``repeats`` times, interleaved; pooled rates, their medians
+    and ratios (see the module doc)."""
     chosen = kinds(workers, executors if executors is not None else ["processes", "dask"])
-    runs = []
+    seeds = list(seeds) if seeds is not None else [1, 2, 3, 4, 5]
+    runs, pooled = [], []
     for repeat in range(repeats):
-        for kind in chosen:
-            row = {"repeat": repeat, **run_once(config, kind, seed, individuals)}
-            runs.append(row)
-            if progress is not None:
-                progress(row)
-    medians = {k.label: statistics.median(r["individuals_per_second"] for r in runs if r["kind"] == k.label)
+        rows = []
+        for seed in seeds:
+            for kind in chosen:
+                row = {"repeat": repeat, **run_once(config, kind, seed, individuals)}
+                rows.append(row)
+                if progress is not None:
+                    progress(row)
+        runs += rows
+        pooled += [{"repeat": repeat, "kind": k.label,
+                    "individuals_per_second": pooled_rate([r for r in rows if r["kind"] == k.label])}
+                   for k in chosen]
+    medians = {k.label: statistics.median(p["individuals_per_second"] for p in pooled if p["kind"] == k.label)
                for k in chosen}
     one, separate, serial = (medians[k.label] for k in chosen[:3])
     parallel = [k.label for k in chosen[3:]]
     return ScalingResult(
-        config, seed, individuals, workers, runs, medians,
+        config, seeds, individuals, workers, runs, pooled, medians,
         {label: medians[label] / one for label in parallel},
         {label: medians[label] / serial for label in parallel},
         {label: medians[label] / separate for label in parallel},

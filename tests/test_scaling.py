@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evolve.cli import main
-from evolve.commands.scaling import parse_executors
+from evolve.commands.scaling import parse_executors, parse_seeds
 from evolve.errors import EvolveError
-from evolve.scaling import kinds, measure_scaling
+from evolve.scaling import kinds, measure_scaling, pooled_rate
 
 
 def test_kinds_are_one_population_separate_runs_then_the_same_islands_serial_and_parallel():
@@ -28,7 +28,7 @@ def test_kinds_are_one_population_separate_runs_then_the_same_islands_serial_and
 @pytest.mark.parametrize("argv, field", [
     (["--workers", "1"], "--workers 1"), (["--repeats", "0"], "--repeats 0"),
     (["--individuals", "-5"], "--individuals -5"), (["--executors", "serial"], "--executors"),
-    (["--executors", "threads,dask"], "--executors"),
+    (["--executors", "threads,dask"], "--executors"), (["--seeds", "1,1"], "--seeds"), (["--seeds", "x"], "--seeds"),
 ])
 def test_bad_flags_are_one_clear_error(argv, field):
     err = io.StringIO()
@@ -39,19 +39,19 @@ def test_bad_flags_are_one_clear_error(argv, field):
 
 
 def test_a_small_measurement_runs_every_kind_to_the_same_budget():
-    result = measure_scaling("linear-demo", workers=2, executors=["processes"], seed=1,
+    result = measure_scaling("linear-demo", workers=2, executors=["processes"], seeds=[1],
                              individuals=3000, repeats=1)
     one, separate, serial, parallel = result.runs
     assert [r["kind"] for r in result.runs] == ["one population", "2 separate runs at once", "2 islands serial",
                                                 "2 islands processes"]
-    assert all(r["individuals"] == 3000 and r["seconds"] > 0 and not r["success"] for r in (one, serial, parallel))
+    assert all(r["individuals"] == 3000 and r["seconds"] > 0 and r["seed"] == 1 for r in (one, serial, parallel))
     # two copies of the one-population run, summed: twice its individuals and evaluations
     assert (separate["individuals"], separate["evaluations"]) == (6000, 2 * one["evaluations"])
     assert separate["fec_hit_rate"] == pytest.approx(one["fec_hit_rate"])
     # the same search whichever executor runs it
     assert (serial["evaluations"], serial["fec_hit_rate"]) == (parallel["evaluations"], parallel["fec_hit_rate"])
     for r in result.runs:
-        assert result.medians[r["kind"]] == r["individuals_per_second"]
+        assert result.medians[r["kind"]] == pytest.approx(r["individuals_per_second"])
     rate = parallel["individuals_per_second"]
     assert result.ratio_to_one_population["2 islands processes"] == pytest.approx(rate / one["individuals_per_second"])
     assert result.ratio_to_serial_islands["2 islands processes"] == pytest.approx(rate / serial["individuals_per_second"])
@@ -67,3 +67,33 @@ def test_any_executors_text_is_a_valid_list_or_one_clear_error(text):
         assert "--executors" in str(exc) and repr(text) in str(exc)
     else:
         assert names and set(names) <= {"processes", "dask"} and len(names) == len(set(names))
+
+
+def test_seeds_pool_as_all_individuals_over_all_seconds():
+    rows = [{"individuals": 1000, "individuals_per_second": 100.0},   # 10 s
+            {"individuals": 3000, "individuals_per_second": 300.0},   # 10 s
+            {"individuals": 2000, "individuals_per_second": 50.0}]    # 40 s
+    assert pooled_rate(rows) == pytest.approx(6000 / 60)
+    assert pooled_rate(rows[:1]) == pytest.approx(100.0)
+
+
+def test_two_seeds_are_pooled_per_repeat_and_kind():
+    result = measure_scaling("linear-demo", workers=2, executors=["processes"], seeds=[4, 5],
+                             individuals=2000, repeats=1)
+    assert [r["seed"] for r in result.runs] == [4] * 4 + [5] * 4
+    for row in result.pooled:
+        mine = [r for r in result.runs if r["kind"] == row["kind"]]
+        assert len(mine) == 2 and row["individuals_per_second"] == pytest.approx(pooled_rate(mine))
+        assert result.medians[row["kind"]] == row["individuals_per_second"]
+    assert result.seeds == [4, 5]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30))
+def test_any_seeds_text_is_a_valid_list_or_one_clear_error(text):
+    try:
+        seeds = parse_seeds(text)
+    except EvolveError as exc:
+        assert "--seeds" in str(exc) and repr(text) in str(exc)
+    else:
+        assert seeds and len(seeds) == len(set(seeds)) and all(0 <= s < 2**63 for s in seeds)

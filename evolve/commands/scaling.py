@@ -13,19 +13,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "scaling",
         help="benchmark: individuals/s with one population, N islands on one core, N islands on N workers",
-        description="Runs `evolve run CONFIG` (each in its own process; success disabled so every run "
-        "makes the same individuals) as one population, as N such runs side by side (the machine's "
-        "own scaling), as N islands serially and as N islands on each executor, interleaved, REPEATS "
-        "times; prints median individuals/s and the ratios.",
+        description="Runs `evolve run CONFIG` (each in its own process, going on after a success so every "
+        "run makes the same individuals) as one population, as N such runs side by side (the machine's "
+        "own scaling), as N islands serially and as N islands on each executor, on every seed, "
+        "interleaved, REPEATS times; pools each kind's seeds (individuals over seconds: one seed's "
+        "search may favour longer or shorter programs than another's) and prints the medians over the "
+        "repeats and their ratios.",
     )
     p.add_argument("config", nargs="?", default="linear-demo", metavar="PRESET|CONFIG.toml",
                    help="campaign to run (default linear-demo)")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="islands and workers (default 2)")
     p.add_argument("--executors", default="processes,dask", metavar="E,E",
                    help="parallel executors to measure (default processes,dask)")
-    p.add_argument("--seed", type=int, default=3, help="campaign seed (default 3)")
-    p.add_argument("--individuals", type=int, default=1_500_000, metavar="N",
-                   help="individuals per run (default 1500000)")
+    p.add_argument("--seeds", default="1,2,3,4,5", metavar="S,S",
+                   help="campaign seeds, comma-separated (default 1,2,3,4,5)")
+    p.add_argument("--individuals", type=int, default=500_000, metavar="N",
+                   help="individuals per run (default 500000)")
     p.add_argument("--repeats", type=int, default=3, metavar="R", help="runs of each kind (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(func=run)
@@ -39,6 +42,18 @@ def parse_executors(text: str) -> list[str]:
     return names
 
 
+def parse_seeds(text: str) -> list[int]:
+    """``--seeds``: a comma-separated list of distinct campaign seeds (integers 0 .. 2**63 - 1)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        seeds = [int(part) for part in parts]
+    except ValueError:
+        seeds = []
+    if not seeds or len(set(seeds)) != len(seeds) or not all(0 <= s < 2**63 for s in seeds):
+        raise EvolveError(f"--seeds {text!r}: expected distinct integers 0 .. 2**63 - 1, comma-separated")
+    return seeds
+
+
 def run(args: argparse.Namespace) -> int:
     from evolve.scaling import measure_scaling
 
@@ -47,22 +62,23 @@ def run(args: argparse.Namespace) -> int:
         if value < low:
             raise EvolveError(f"{flag} {value}: must be >= {low}")
     executors = parse_executors(args.executors)
+    seeds = parse_seeds(args.seeds)
 
     def show(row: dict) -> None:
         if not args.json:
-            print(f"  repeat {row['repeat'] + 1}  {row['kind']:<26} {row['individuals_per_second']:>9,.0f} "
+            print(f"  repeat {row['repeat'] + 1}  seed {row['seed']}  {row['kind']:<26} {row['individuals_per_second']:>9,.0f} "
                   f"individuals/s  ({row['individuals']:,} in {row['seconds']:.1f} s, "
                   f"{row['evaluations']:,} evaluated, FEC hits {row['fec_hit_rate']:.0%})", flush=True)
 
     if not args.json:
-        print(f"evolve scaling: {args.config}, seed {args.seed}, {args.individuals:,} individuals per run, "
-              f"{args.repeats} repeat(s)", flush=True)
-    result = measure_scaling(args.config, workers=args.workers, executors=executors, seed=args.seed,
+        print(f"evolve scaling: {args.config}, seeds {','.join(map(str, seeds))}, {args.individuals:,} "
+              f"individuals per run, {args.repeats} repeat(s)", flush=True)
+    result = measure_scaling(args.config, workers=args.workers, executors=executors, seeds=seeds,
                              individuals=args.individuals, repeats=args.repeats, progress=show)
     if args.json:
         print(json.dumps(result.as_dict()))
         return 0
-    print("median individuals/s:")
+    print("median over the repeats of the seeds' pooled individuals/s:")
     one = next(iter(result.medians))
     for label, value in result.medians.items():
         ratios = ""
