@@ -34,10 +34,21 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
+from evolve import evaluator
+from evolve.campaign import start_campaign
+from evolve.config import load_config
 from evolve.errors import EvolveError
+from evolve.evaluation import TaskBatch
+from evolve.evaluator import op_costs
+from primitives.liveness import OP_TABLE, live_mask
+from primitives.memory import MemorySpec
 
 _MAIN = "import sys; from evolve.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -147,3 +158,86 @@ def measure_scaling(
         {label: medians[label] / serial for label in parallel},
         {label: medians[label] / separate for label in parallel},
     )
+
+
+# ---------------------------------------------------------------------------- the search's work
+
+
+def program_work(code: np.ndarray, bounds: np.ndarray, batch: TaskBatch, memory: MemorySpec) -> np.ndarray:
+    """The interpreter's work for each program ``bounds[p]`` of packed ``code`` on ``batch``:
+    its live instructions (:mod:`primitives.liveness`: the only ones the executor runs), each
+    weighted by its op's cost (:func:`evolve.evaluator.op_costs`: 1 scalar, F vector, F^2 matrix),
+    run as AutoML-Zero's loop runs them (Real et al. 2020, §3), over the ``T`` tasks::
+
+        work = T * (setup + E * (n_train * (predict + learn) + n_valid * predict))
+
+    A model, not a timing: it leaves out early stops (a prediction error over max_abs_error ends
+    training) and the per-program costs outside the interpreter (mutation, hashing, bookkeeping)."""
+    costs = op_costs(batch.features_size)
+    T, n_train = batch.train_x.shape[:2]
+    n_valid, epochs = batch.valid_x.shape[1], batch.num_epochs
+    n_s, n_v, n_m = memory.as_tuple()
+    code = np.ascontiguousarray(code, dtype=np.int64)
+    keep = np.zeros(len(code), dtype=np.bool_)
+    work = np.zeros(len(bounds))
+    for p, (s, q, r, e) in enumerate(np.asarray(bounds, dtype=np.int64).tolist()):
+        keep[s:e] = False
+        live_mask(code, s, q, r, e, n_s, n_v, n_m, OP_TABLE, keep)
+        weight = costs[code[s:e, 0]] * keep[s:e]
+        setup, predict, learn = weight[: q - s].sum(), weight[q - s : r - s].sum(), weight[r - s :].sum()
+        work[p] = T * (setup + epochs * (n_train * (predict + learn) + n_valid * predict))
+    return work
+
+
+@contextmanager
+def counting_search_work() -> Iterator[dict]:
+    """Within it, every search-time evaluation in this process (:class:`evolve.evaluator.
+    SearchEvaluator`: the FEC prefix run of every child, the full search tasks of every FEC miss)
+    adds its :func:`program_work` to the yielded ``{"work", "programs"}``. In-process campaigns
+    only (one population, serial islands): a worker process is not counted."""
+    counter = {"work": 0.0, "programs": 0}
+    original = evaluator.per_task_fitness_packed
+
+    def counted(code, data, bounds, batch, memory, **kwargs):
+        counter["work"] += float(program_work(code, bounds, batch, memory).sum())
+        counter["programs"] += len(bounds)
+        return original(code, data, bounds, batch, memory, **kwargs)
+
+    evaluator.per_task_fitness_packed = counted
+    try:
+        yield counter
+    finally:
+        evaluator.per_task_fitness_packed = original
+
+
+def measure_search_work(
+    config: str = "linear-demo", *, workers: int = 2, seeds: list[int] | None = None,
+    individuals: int = 500_000, progress=None,
+) -> dict:
+    """What one individual costs each search: per seed, the one-population run and the run of
+    ``workers`` islands (serial: the same search every executor runs), in this process, with
+    :func:`counting_search_work`. Seeded, so exactly repeatable: no timing, no noise. Returns the
+    rows (seed, kind, individuals, work, work per individual) and, pooled over the seeds (all
+    work over all individuals), each kind's work per individual and the islands' ratio to one
+    population's, the factor by which the searches alone move the individuals/s ratio."""
+    seeds = list(seeds) if seeds is not None else [1, 2, 3, 4, 5]
+    islands = f"{workers} islands"
+    rows = []
+    for seed in seeds:
+        for kind, extra in (("one population", []), (islands, [f"campaign.islands={workers}",
+                                                               'campaign.executor="serial"'])):
+            overrides = [f"seed={seed}", f"campaign.max_evaluations={individuals}", "campaign.budget_minutes=0",
+                         "campaign.stop_on_success=false", *extra]
+            with tempfile.TemporaryDirectory(prefix="evolve-work-") as folder, counting_search_work() as counter:
+                summary = start_campaign(load_config(config, overrides), Path(folder), quiet=True).run()
+            row = {"seed": seed, "kind": kind, "individuals": int(summary["individuals"]),
+                   "evaluations": int(summary["evaluations"]), "work": counter["work"],
+                   "work_per_individual": counter["work"] / max(1, int(summary["individuals"]))}
+            rows.append(row)
+            if progress is not None:
+                progress(row)
+    pooled = {kind: sum(r["work"] for r in rows if r["kind"] == kind)
+              / max(1, sum(r["individuals"] for r in rows if r["kind"] == kind))
+              for kind in ("one population", islands)}
+    return {"config": config, "seeds": seeds, "individuals": individuals, "workers": workers, "rows": rows,
+            "work_per_individual": pooled, "islands_to_one_population": pooled[islands] / pooled["one population"]}

@@ -97,3 +97,87 @@ def test_any_seeds_text_is_a_valid_list_or_one_clear_error(text):
         assert "--seeds" in str(exc) and repr(text) in str(exc)
     else:
         assert seeds and len(seeds) == len(set(seeds)) and all(0 <= s < 2**63 for s in seeds)
+
+
+def _slow_work(program, batch, costs) -> float:
+    """program_work the obvious way: the readable liveness of evolve.inspect.prune, per component."""
+    from evolve.inspect.prune import live_instructions
+    from primitives.program import LEARN, PREDICT, SETUP
+
+    mask, start, per = live_instructions(program), 0, []
+    for c in (SETUP, PREDICT, LEARN):
+        rows = program.component(c)[0]
+        per.append(sum(costs[int(row[0])] for row, live in zip(rows, mask[start : start + len(rows)], strict=True)
+                       if live))
+        start += len(rows)
+    setup, predict, learn = per
+    T, n_train = batch.train_x.shape[:2]
+    return T * (setup + batch.num_epochs * (n_train * (predict + learn) + batch.valid_x.shape[1] * predict))
+
+
+@pytest.mark.parametrize("problem", ["linear", "projected_binary"])
+def test_program_work_equals_the_readable_liveness_count(problem):
+    import numpy as np
+
+    from evolve.evaluation import TaskBatch
+    from evolve.evaluator import op_costs
+    from evolve.scaling import program_work
+    from primitives.generate import random_program, usable_ops
+    from primitives.memory import MemorySpec
+    from primitives.program import pack
+    from problems.registry import get_tasks, make_suite
+
+    memory = MemorySpec(5, 4, 2)
+    ops = usable_ops(range(65), memory)
+    rng = np.random.default_rng(11)
+    suite = make_suite(problem, {"num_train_examples": 12, "num_valid_examples": 7, "num_train_epochs": 3,
+                                 "features_size": 3 if problem == "linear" else 4})
+    batch = TaskBatch.from_tasks(get_tasks(suite, "search", 3, seed=1))
+    programs = [random_program([int(s) for s in rng.integers(0, 9, size=3)], [ops] * 3, memory, rng)
+                for _ in range(300)]
+    code, _, bounds = pack(programs)
+    fast = program_work(code, bounds, batch, memory)
+    costs = op_costs(batch.features_size)
+    slow = np.array([_slow_work(p, batch, costs) for p in programs])
+    np.testing.assert_allclose(fast, slow)
+    assert (slow > 0).mean() > 0.3 and (slow == 0).any()  # live and wholly dead programs both met
+    # any subset of rows, in any order (the evaluator passes bounds of the misses only)
+    order = rng.permutation(len(programs))[:50]
+    np.testing.assert_allclose(program_work(code, bounds[order], batch, memory), slow[order])
+
+
+def test_search_work_counts_every_child_once_and_every_miss_once_more_and_repeats_exactly():
+    from evolve import evaluator
+    from evolve.scaling import measure_search_work
+
+    original = evaluator.per_task_fitness_packed
+    first = measure_search_work("linear-demo", workers=2, seeds=[2], individuals=3000)
+    assert evaluator.per_task_fitness_packed is original  # the count is undone
+    one, islands = first["rows"]
+    assert (one["kind"], islands["kind"]) == ("one population", "2 islands")
+    for row in first["rows"]:
+        assert row["individuals"] == 3000 and row["work"] > 0
+        assert row["work_per_individual"] == pytest.approx(row["work"] / 3000)
+    assert first["islands_to_one_population"] == pytest.approx(
+        islands["work_per_individual"] / one["work_per_individual"])
+    assert measure_search_work("linear-demo", workers=2, seeds=[2], individuals=3000) == first
+
+
+def test_counting_search_work_sees_the_fec_prefix_of_every_child_and_the_full_run_of_every_miss(tmp_path):
+    from evolve.campaign import start_campaign
+    from evolve.config import load_config
+    from evolve.scaling import counting_search_work
+
+    config = load_config("linear-demo", ["campaign.max_evaluations=2500", "campaign.budget_minutes=0"])
+    with counting_search_work() as counter:
+        summary = start_campaign(config, tmp_path, quiet=True).run()
+    assert counter["programs"] == summary["individuals"] + summary["evaluations"]
+
+
+def test_work_flag_prints_per_seed_rows_and_the_pooled_ratio():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["scaling", "--work", "--seeds", "1", "--individuals", "2000"]) == 0
+    text = out.getvalue()
+    assert "seed 1  one population" in text and "seed 1  2 islands" in text
+    assert "pooled over the seeds" in text and "x as much per individual" in text

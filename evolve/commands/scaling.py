@@ -30,6 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--individuals", type=int, default=500_000, metavar="N",
                    help="individuals per run (default 500000)")
     p.add_argument("--repeats", type=int, default=3, metavar="R", help="runs of each kind (default 3)")
+    p.add_argument("--work", action="store_true",
+                   help="instead of timing, count what one individual costs each search (one population, "
+                   "N islands): cost-weighted live operations the interpreter runs, per seed, in this "
+                   "process; seeded, so exact (no repeats, no executors)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(func=run)
 
@@ -70,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
                   f"individuals/s  ({row['individuals']:,} in {row['seconds']:.1f} s, "
                   f"{row['evaluations']:,} evaluated, FEC hits {row['fec_hit_rate']:.0%})", flush=True)
 
+    if args.work:
+        return _work(args, seeds)
     if not args.json:
         print(f"evolve scaling: {args.config}, seeds {','.join(map(str, seeds))}, {args.individuals:,} "
               f"individuals per run, {args.repeats} repeat(s)", flush=True)
@@ -88,4 +94,26 @@ def run(args: argparse.Namespace) -> int:
                       f"{result.ratio_to_separate_runs[label]:.2f}x the separate runs")
         print(f"  {label:<26} {value:>9,.0f}{ratios}")
     print(f"(ratios of medians; '{one}' is what --workers 1 runs)")
+    return 0
+
+
+def _work(args: argparse.Namespace, seeds: list[int]) -> int:
+    from evolve.scaling import measure_search_work
+
+    def show(row: dict) -> None:
+        if not args.json:
+            print(f"  seed {row['seed']}  {row['kind']:<16} {row['work_per_individual']:>9,.0f} per individual  "
+                  f"({row['individuals']:,} individuals, {row['evaluations']:,} evaluated)", flush=True)
+
+    if not args.json:
+        print(f"evolve scaling --work: {args.config}, seeds {','.join(map(str, seeds))}, {args.individuals:,} "
+              f"individuals per run; interpreter work (cost-weighted live operations) per individual", flush=True)
+    result = measure_search_work(args.config, workers=args.workers, seeds=seeds, individuals=args.individuals,
+                                 progress=show)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    one, islands = result["work_per_individual"].values()
+    print(f"pooled over the seeds: one population {one:,.0f}, {args.workers} islands {islands:,.0f} per individual: "
+          f"the islands' search costs {result['islands_to_one_population']:.2f}x as much per individual")
     return 0
