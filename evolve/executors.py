@@ -11,12 +11,16 @@ three backends differ only in where ``fn`` runs:
   core). Workers inherit the environment, hence ``NUMBA_CACHE_DIR``, and load the compiled kernels
   from the on-disk cache.
 - ``dask``: a ``distributed`` cluster: a ``LocalCluster(n_workers=workers, threads_per_worker=1,
-  processes=True)`` started here, or the running cluster whose scheduler is at ``scheduler``.
+  processes=True)`` started here (without work stealing and the workers' profiler), or the
+  running cluster whose scheduler is at ``scheduler``.
 
 Affinity: items started with the same ``affinity`` go to the same worker while it lives (process
 ``affinity % workers``; on Dask the worker of that rank, as a loose restriction the scheduler may
 override), so a worker can keep what an item left behind for the next one (an island's state,
-:mod:`evolve.islands`). Nothing may depend on it for correctness: it is a hint.
+:mod:`evolve.islands`). Nothing may depend on it for correctness: it is a hint. ``ordered_affinity``
+says whether a worker also runs one affinity's items in the order started, so that the next one
+may be queued behind the current one: serial and processes yes; Dask when its scheduler does not
+steal work (a stealing scheduler moves queued tasks to idle workers).
 
 Faults: a worker that dies mid-item costs that item, which is submitted again (its process is
 replaced when it broke); ``fn``'s result must therefore be a function of its item alone (``fn`` may
@@ -244,6 +248,7 @@ class DaskExecutor(_RetryingExecutor):
         self.lost = (KilledWorker, CancelledError, CommClosedError)
         self._cluster = None
         self._workers: list[str] = []
+        self._submitted = 0
         if scheduler:
             _check_address(scheduler)
             try:
@@ -258,12 +263,20 @@ class DaskExecutor(_RetryingExecutor):
             # the workers' statistical profiler samples the task's stack every 10 ms, holding the
             # GIL: of no use for one long task per epoch (a remote cluster sets it in its workers'
             # config: DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False)
-            with dask.config.set({"distributed.worker.profile.enabled": False}):
+            # and no work stealing: an island's next epoch waits in its own worker's queue (see
+            # ordered_affinity) instead of being moved to the other worker, which does not hold it
+            with dask.config.set({"distributed.worker.profile.enabled": False,
+                                  "distributed.scheduler.work-stealing": False}):
                 self._cluster = LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                     silence_logs=logging.ERROR, env={"NUMBA_CACHE_DIR": numba_cache} if numba_cache else None,
                 )
             self.client = Client(self._cluster, set_as_default=False)
+        # Without work stealing a task restricted to a worker that is alive runs there, in the
+        # order submitted: affinities are ordered, so island epochs may queue ahead. A cluster
+        # whose scheduler steals (the default of `dask scheduler`) may move a queued epoch away
+        # from the worker that holds its island (correct, but the island is shipped again).
+        self.ordered_affinity = not self.client.run_on_scheduler(_steals)
 
     def _slot(self, affinity: int | None) -> int:
         return -1 if affinity is None else affinity
@@ -273,9 +286,12 @@ class DaskExecutor(_RetryingExecutor):
             return self.client.submit(fn, item, pure=False)
         if not self._workers:
             self._workers = sorted(self.client.nthreads())  # every worker's address
-        # a loose restriction: if that worker is gone or busy the scheduler may place it elsewhere
+        # a loose restriction: if that worker is gone or busy the scheduler may place it elsewhere;
+        # a falling priority runs a worker's queue in the order submitted (Dask gives tasks
+        # submitted within its fifo-timeout, 60 ms, the same priority, and so any order)
+        self._submitted += 1
         return self.client.submit(fn, item, pure=False, workers=[self._workers[slot % len(self._workers)]],
-                                  allow_other_workers=True)
+                                  allow_other_workers=True, priority=-self._submitted)
 
     def _recover(self, slot: int) -> None:
         self._workers = []  # the cluster changed: ask the scheduler again
@@ -296,6 +312,11 @@ class DaskExecutor(_RetryingExecutor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+def _steals(dask_scheduler: Any) -> bool:
+    """Run on the scheduler: does it have the work-stealing extension?"""
+    return "stealing" in dask_scheduler.extensions
 
 
 def _check_address(address: str) -> None:

@@ -546,11 +546,12 @@ class IslandCampaign(Campaign):
     def _start_ahead(self) -> None:
         """Every island's epoch of the next round starts early: its inputs are known (the
         migrants were dealt a round earlier, and the state is whatever the current epoch leaves
-        in its worker). Where a worker runs one affinity's items in order (serial, processes) it
-        starts with the current one, waits in that worker's queue and begins the moment the
-        current one ends, without a round trip to the coordinator; elsewhere (Dask, whose
-        scheduler may move a queued task to an idle worker, which does not hold the island) it
-        starts when the current one finished, whoever is still running."""
+        in its worker). Where a worker runs one affinity's items in order (serial, processes, a
+        Dask scheduler without work stealing, such as the local cluster) it starts with the
+        current one, waits in that worker's queue and begins the moment the current one ends,
+        without a round trip to the coordinator; elsewhere (a Dask scheduler that steals work may
+        move a queued task to an idle worker, which does not hold the island) it starts when the
+        current one finished, whoever is still running."""
         r = self.round
         if r not in self.round_sizes or self.round_sizes[r][0] < self.config.campaign.migration_interval:
             return  # no epoch of round r started yet, or it is the budget's last (short) round

@@ -328,6 +328,42 @@ def test_the_local_dask_cluster_runs_its_workers_without_the_profiler():
         executor.close()
 
 
+def sleep_and_report(seconds: float) -> tuple[int, float]:
+    start = time.monotonic()
+    time.sleep(seconds)
+    return os.getpid(), start
+
+
+def test_the_local_dask_cluster_runs_an_affinitys_queued_items_in_its_worker_in_order():
+    # without work stealing, items queued behind a busy worker stay there while the other idles
+    executor = executors.make_executor("dask", 2)
+    try:
+        assert executor.ordered_affinity
+        jobs = [executor.start(sleep_and_report, 0.3, affinity=0) for _ in range(6)]
+        jobs.append(executor.start(sleep_and_report, 0.01, affinity=1))
+        while not all(job.done for job in jobs):
+            executor.wait_any([job for job in jobs if not job.done])
+        pids, starts = zip(*(job.value for job in jobs[:6]), strict=True)
+        assert len(set(pids)) == 1 and jobs[6].value[0] != pids[0]
+        assert list(starts) == sorted(starts)
+    finally:
+        executor.close()
+
+
+def test_a_scheduler_that_steals_work_makes_dask_affinities_unordered():
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=0, processes=True, dashboard_address=None)  # a scheduler at tcp://
+    try:
+        executor = executors.make_executor("dask", 1, cluster.scheduler_address)
+        try:
+            assert not executor.ordered_affinity  # `dask scheduler` steals by default
+        finally:
+            executor.close()
+    finally:
+        cluster.close()
+
+
 def call_and_report_pid(job: tuple) -> int:
     fn, item = job
     fn(item)
