@@ -276,7 +276,10 @@ class DaskExecutor(_RetryingExecutor):
         # order submitted: affinities are ordered, so island epochs may queue ahead. A cluster
         # whose scheduler steals (the default of `dask scheduler`) may move a queued epoch away
         # from the worker that holds its island (correct, but the island is shipped again).
-        self.ordered_affinity = not self.client.run_on_scheduler(_steals)
+        try:
+            self.ordered_affinity = not self.client.run_on_scheduler(_steals)
+        except Exception:  # a scheduler that refuses to run code: assume it steals
+            self.ordered_affinity = False
 
     def _slot(self, affinity: int | None) -> int:
         return -1 if affinity is None else affinity

@@ -17,8 +17,8 @@ Several seeds, because individuals/s depends on the search as well as on the mac
 individual costs is what its program executes (the interpreter skips dead code), and one seed's
 island search may wander among longer programs than its one population, or shorter (``evolve
 scaling --work`` on linear-demo, 500k individuals, cost-weighted live operations per individual,
-two islands against one population: seed 3 1.40x, seed 4 0.81x, seeds 1-5 pooled 1.08x). A kind's rate in a repeat pools its seeds: all their
-individuals over all their seconds. Reported per kind: the median over the repeats of that pooled
+two islands against one population: seed 3 1.40x, seed 4 0.81x, seeds 1-5 pooled 1.08x). A
+kind's rate in a repeat pools its seeds: all their individuals over all their seconds. Reported per kind: the median over the repeats of that pooled
 rate, and three ratios of medians: against one population (what ``--workers N`` buys over
 ``--workers 1``, the two searches' costs included), against the same islands run serially (the
 parallel efficiency of the executor, same search, same work), and against the separate runs (the
