@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from primitives import libm
 from primitives.memory import MATRIX, SCALAR, VECTOR
 
 # How constants are drawn when an instruction is created or randomized (DESIGN.md).
@@ -213,14 +214,14 @@ _OP_ROWS: list[tuple] = [
     (4, "scalar_division", (S, S), S, (), "{out} = {in1} / {in2}", lambda a, b, c, F, r: _f(np.float64(a) / np.float64(b)), lambda a, b, c, F: a / b),
     (5, "scalar_abs", (S,), S, (), "{out} = abs({in1})", lambda a, b, c, F, r: abs(a), lambda a, b, c, F: _sp().Abs(a)),
     (6, "scalar_reciprocal", (S,), S, (), "{out} = 1 / {in1}", lambda a, b, c, F, r: _f(1.0 / np.float64(a)), lambda a, b, c, F: 1 / a),
-    (7, "scalar_sin", (S,), S, (), "{out} = sin({in1})", lambda a, b, c, F, r: _f(np.sin(a)), lambda a, b, c, F: _sp().sin(a)),
-    (8, "scalar_cos", (S,), S, (), "{out} = cos({in1})", lambda a, b, c, F, r: _f(np.cos(a)), lambda a, b, c, F: _sp().cos(a)),
-    (9, "scalar_tan", (S,), S, (), "{out} = tan({in1})", lambda a, b, c, F, r: _f(np.tan(a)), lambda a, b, c, F: _sp().tan(a)),
-    (10, "scalar_arcsin", (S,), S, (), "{out} = arcsin({in1})", lambda a, b, c, F, r: _f(np.arcsin(a)), lambda a, b, c, F: _sp().asin(a)),
-    (11, "scalar_arccos", (S,), S, (), "{out} = arccos({in1})", lambda a, b, c, F, r: _f(np.arccos(a)), lambda a, b, c, F: _sp().acos(a)),
-    (12, "scalar_arctan", (S,), S, (), "{out} = arctan({in1})", lambda a, b, c, F, r: _f(np.arctan(a)), lambda a, b, c, F: _sp().atan(a)),
-    (13, "scalar_exp", (S,), S, (), "{out} = exp({in1})", lambda a, b, c, F, r: _f(np.exp(a)), lambda a, b, c, F: _sp().exp(a)),
-    (14, "scalar_log", (S,), S, (), "{out} = log({in1})", lambda a, b, c, F, r: _f(np.log(a)), lambda a, b, c, F: _sp().log(a)),
+    (7, "scalar_sin", (S,), S, (), "{out} = sin({in1})", lambda a, b, c, F, r: libm.sin(a), lambda a, b, c, F: _sp().sin(a)),
+    (8, "scalar_cos", (S,), S, (), "{out} = cos({in1})", lambda a, b, c, F, r: libm.cos(a), lambda a, b, c, F: _sp().cos(a)),
+    (9, "scalar_tan", (S,), S, (), "{out} = tan({in1})", lambda a, b, c, F, r: libm.tan(a), lambda a, b, c, F: _sp().tan(a)),
+    (10, "scalar_arcsin", (S,), S, (), "{out} = arcsin({in1})", lambda a, b, c, F, r: libm.asin(a), lambda a, b, c, F: _sp().asin(a)),
+    (11, "scalar_arccos", (S,), S, (), "{out} = arccos({in1})", lambda a, b, c, F, r: libm.acos(a), lambda a, b, c, F: _sp().acos(a)),
+    (12, "scalar_arctan", (S,), S, (), "{out} = arctan({in1})", lambda a, b, c, F, r: libm.atan(a), lambda a, b, c, F: _sp().atan(a)),
+    (13, "scalar_exp", (S,), S, (), "{out} = exp({in1})", lambda a, b, c, F, r: libm.exp(a), lambda a, b, c, F: _sp().exp(a)),
+    (14, "scalar_log", (S,), S, (), "{out} = log({in1})", lambda a, b, c, F, r: libm.log(a), lambda a, b, c, F: _sp().log(a)),
     (15, "scalar_heaviside", (S,), S, (), "{out} = heaviside({in1}, 1.0)", lambda a, b, c, F, r: 1.0 if a >= 0.0 else 0.0, _sp_heaviside_ge),
     (16, "vector_heaviside", (V,), V, (), "{out} = heaviside({in1}, 1.0)", lambda a, b, c, F, r: np.where(a > 0.0, 1.0, 0.0), _sp_heaviside_gt),
     (17, "matrix_heaviside", (M,), M, (), "{out} = heaviside({in1}, 1.0)", lambda a, b, c, F, r: np.where(a > 0.0, 1.0, 0.0), _sp_heaviside_gt),

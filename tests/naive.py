@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from primitives import libm
 from primitives.memory import (
     FEATURES_VECTOR_ADDRESS,
     LABEL_SCALAR_ADDRESS,
@@ -72,7 +73,7 @@ def execute(instructions: np.ndarray, constants: np.ndarray, memory: NaiveMemory
 
 
 def sigmoid(x: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-np.float64(x))))
+    return libm.sigmoid(float(x))
 
 
 def naive_fitness(
