@@ -15,6 +15,7 @@ resumed seeded run ends exactly as the uninterrupted one.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 import time
@@ -23,8 +24,9 @@ from pathlib import Path
 import numpy as np
 from deap import tools
 
+from evolve import checkpoint_fields as fields
 from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
-from evolve.config import Config, config_from_dict, to_toml
+from evolve.config import Config, config_from_dict, read_toml, to_toml
 from evolve.errors import CheckpointError, ConfigError
 from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
 from evolve.evaluator import SearchEvaluator, op_costs, program_cost
@@ -45,10 +47,19 @@ from evolve.evolution import (
 )
 from evolve.fec import FECCache
 from evolve.inspect.prune import prune
+from evolve.metadata import run_metadata
 from evolve.mutation import SearchSpace
+from evolve.progress import (
+    ProgressCallback,
+    default_listeners,
+    notify,
+    notify_finished,
+    notify_warming,
+)
 from evolve.store import (
     ProgressLog,
     atomic_write_text,
+    has_checkpoint,
     load_checkpoint,
     programs_from_arrays,
     programs_to_arrays,
@@ -56,7 +67,7 @@ from evolve.store import (
     save_checkpoint,
     write_json,
 )
-from primitives.memory import MemorySpec
+from primitives.memory import MemorySpec, ProgramError
 from primitives.ops import OPS_BY_NAME
 from primitives.program import Program, validate
 from primitives.rng import Stream
@@ -64,6 +75,15 @@ from primitives.text import format_program, parse_program
 from problems.registry import get_tasks, make_suite
 
 COST_REFERENCE = "nn_2layer"
+LOSS_TARGET_S = 2.0  # a kill loses at most about this much search (the checkpoint interval)
+CHECKPOINT_SHARE = 0.05  # ... unless checkpoints would then take more than this share of the time
+
+
+def checkpoint_interval(most_seconds: float, cost_seconds: float) -> float:
+    """Seconds until the next checkpoint: :data:`LOSS_TARGET_S` (at most ``most_seconds``,
+    ``campaign.checkpoint_seconds``), longer only when a checkpoint costs more than
+    :data:`CHECKPOINT_SHARE` of that, so that a kill loses ~2 s and checkpoints cost <= 5%."""
+    return min(most_seconds, max(LOSS_TARGET_S, cost_seconds / CHECKPOINT_SHARE))
 
 
 def _seeds(seed: int) -> tuple[int, int]:
@@ -137,6 +157,8 @@ class Campaign:
         self.prior_seconds = 0.0
         self.progress: ProgressLog | None = None
         self._stop_signal = False
+        self._session_start: float | None = None  # run() starts the clock after warm-up
+        self.listeners: list[ProgressCallback] = []  # called with a Progress every progress tick
 
     # ------------------------------------------------------------------ setup
 
@@ -169,6 +191,8 @@ class Campaign:
 
     @property
     def seconds(self) -> float:
+        if self._session_start is None:  # not running (the start record)
+            return self.prior_seconds
         return self.prior_seconds + (time.monotonic() - self._session_start)
 
     # ------------------------------------------------------------------ main loop
@@ -262,6 +286,7 @@ class Campaign:
 
     def run(self) -> dict:
         """Run until success, budget or interruption; write results; return the summary."""
+        notify_warming(self)
         self.warm_up()
         self._session_start = time.monotonic()
         c = self.config.campaign
@@ -280,6 +305,7 @@ class Campaign:
             if self.experiment == 0:
                 self._new_experiment()
             last_tick = last_checkpoint = time.monotonic()
+            interval = min(c.checkpoint_seconds, LOSS_TARGET_S)
             reason = self._stop_reason()
             while reason is None:
                 if c.stall_individuals and self.individuals - self.last_improvement >= c.stall_individuals:
@@ -291,9 +317,10 @@ class Campaign:
                     self._tick()
                     last_tick = now
                 reason = self._stop_reason()
-                if reason is None and now - last_checkpoint >= c.checkpoint_seconds:
+                if reason is None and now - last_checkpoint >= interval:
                     self.checkpoint()
-                    last_checkpoint = now
+                    last_checkpoint = time.monotonic()
+                    interval = checkpoint_interval(c.checkpoint_seconds, last_checkpoint - now)
             self._tick()
             self.checkpoint()
             summary = self.finish(reason)
@@ -326,17 +353,7 @@ class Campaign:
         }
         self.logbook.record(**row)
         self.progress.append(row)
-        if not self.quiet:
-            budget = self.config.campaign.budget_minutes
-            limit = f" / {_clock(60 * budget)}" if budget else ""
-            select = f" | select {self.candidate_select:.5f}" if self.candidate_select >= 0 else ""
-            line = (
-                f"exp {self.experiment} | {_si(self.individuals)} ind | best {row['best_fitness']:.5f}"
-                f" | mean {row['mean_fitness']:.3f}{select} | {_si(row['individuals_per_second'])} ind/s"
-                f" | FEC {100 * row['fec_hit_rate']:.0f}% | {_clock(seconds)}{limit}"
-            )
-            end = "\r" if sys.stderr.isatty() else "\n"
-            print(line.ljust(100), end=end, file=sys.stderr, flush=True)
+        notify(self, row)  # the terminal display and on_progress callbacks (evolve.progress)
 
     def best_program(self) -> tuple[Program | None, float]:
         if self.candidate is not None:
@@ -388,16 +405,17 @@ class Campaign:
             "final_fitness": final_fitness,
             "seed": self.config.seed,
             "run_dir": str(self.run_dir),
+            "metadata": run_metadata(),  # versions, CPU, command line, git commit (evolve.metadata)
         }
         write_json(self.run_dir / "summary.json", summary)
-        if not self.quiet:
-            print(file=sys.stderr)
+        notify_finished(self, summary)
         return summary
 
     # ------------------------------------------------------------------ checkpoints
 
     def checkpoint(self) -> None:
         meta = {
+            "config": to_toml(self.config, comments=False),  # what resume runs (config.toml is checked against it)
             "experiment": self.experiment,
             "individuals": self.individuals,
             "experiment_start": self.experiment_start,
@@ -436,56 +454,75 @@ class Campaign:
         save_checkpoint(self.run_dir, meta, arrays)
 
     def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Continue from a checkpoint: every field is checked by type and range and every program
+        validated against the memory (:func:`primitives.validate.check_arrays`) before use, so a
+        bad checkpoint is one :class:`CheckpointError` (resume then tries the previous one)."""
         try:
-            for key in ("experiment", "individuals", "experiment_start", "last_improvement"):
-                setattr(self, key, int(meta[key]))
-            for key in ("experiment_best", "candidate_search", "candidate_select"):
-                setattr(self, key, float(meta[key]))
-            self.success = bool(meta["success"])
-            self.seconds_to_success = meta["seconds_to_success"]
-            self.individuals_to_success = meta["individuals_to_success"]
-            self.prior_seconds = float(meta["seconds"])
-            self.mutation_rng.state = int(meta["mutation_rng"])
-            self.selection_rng.bit_generator.state = meta["selection_rng"]
-            self.evaluator.evaluations = int(meta["evaluations"])
-            self.evaluator.individuals = int(meta["evaluator_individuals"])
-            self.evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
-            self.evaluator.cache.load_arrays(arrays)
-            nsga2 = self.config.search.method == "nsga2"
-            if meta["has_population"] and nsga2:
-                programs = programs_from_arrays(arrays, "population")
-                members = [
-                    as_sized(p, f, s) for p, f, s in zip(
-                        programs, arrays["population_fitness"].tolist(),
-                        arrays["population_effective_size"].tolist(), strict=True)
-                ]
-                crowding = arrays["population_crowding"].astype(np.float64)
-                for ind, distance in zip(members, crowding.tolist(), strict=True):
-                    ind.fitness.crowding_dist = distance
-                rank = arrays["population_rank"].astype(np.int64)
-                self.population = ParetoPopulation(members, rank, crowding)
-            elif meta["has_population"]:
-                members = [as_individual(p) for p in programs_from_arrays(arrays, "population")]
-                fitness = arrays["population_fitness"].astype(np.float64)
-                for ind, fit in zip(members, fitness.tolist(), strict=True):
-                    ind.fitness.values = (fit,)
-                head = int(meta["population_head"])
-                if not 0 <= head < len(members):
-                    raise ValueError(f"population_head {head} outside 0..{len(members) - 1}")
-                self.population = Population(members, fitness.copy(), head)
-            hof = programs_from_arrays(arrays, "hof")
-            # Insert lowest-ranked first: DEAP puts a newcomer before its equals, so this
-            # rebuilds the same order among ties as the uninterrupted run had.
-            for program, fit in reversed(list(zip(hof, arrays["hof_fitness"].tolist(), strict=True))):
-                if nsga2:
-                    self.halloffame.insert(as_sized(program, fit, effective_size(program)))
-                else:
-                    self.halloffame.insert(as_individual(program, fit))
-            if meta["has_candidate"]:
-                self.candidate = programs_from_arrays(arrays, "candidate")[0]
-            self.progress_rows = int(meta["progress_rows"])
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise CheckpointError(f"{self.run_dir}: checkpoint content is invalid ({exc!r})") from None
+            self._restore(meta, arrays)
+        except (KeyError, TypeError, ValueError, OverflowError, ProgramError, CheckpointError) as exc:
+            detail = exc if isinstance(exc, (ValueError, CheckpointError)) else repr(exc)
+            raise CheckpointError(f"{self.run_dir}: checkpoint content is invalid ({detail})") from None
+
+    def _restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        if not isinstance(meta, dict):
+            raise ValueError("checkpoint meta must be an object")
+        individuals = fields.count(meta, "individuals")
+        self.experiment = fields.count(meta, "experiment")
+        self.individuals = individuals
+        self.experiment_start = fields.count(meta, "experiment_start", 0, individuals)
+        self.last_improvement = fields.count(meta, "last_improvement", 0, individuals)
+        for key in ("experiment_best", "candidate_search", "candidate_select"):
+            setattr(self, key, fields.number(meta, key, -1.0, 1.0))
+        self.success = fields.flag(meta, "success")
+        self.seconds_to_success = fields.optional_number(meta, "seconds_to_success", 0.0, fields.MAX_SECONDS)
+        self.individuals_to_success = fields.optional_count(meta, "individuals_to_success")
+        self.prior_seconds = fields.number(meta, "seconds", 0.0, fields.MAX_SECONDS)
+        self.mutation_rng.state = fields.stream_state(meta, "mutation_rng")
+        self.selection_rng.bit_generator.state = fields.pcg64_state(meta, "selection_rng")
+        self.evaluator.evaluations = fields.count(meta, "evaluations")
+        self.evaluator.individuals = fields.count(meta, "evaluator_individuals")
+        self.evaluator.hurdle_scores = fields.scores(meta, "hurdle_scores")
+        self.evaluator.cache.load_arrays(arrays)
+        has_population, has_candidate = fields.flag(meta, "has_population"), fields.flag(meta, "has_candidate")
+        nsga2 = self.config.search.method == "nsga2"
+        if has_population:
+            programs = programs_from_arrays(arrays, "population", self.memory)
+            n = len(programs)
+            if n != self.config.search.population_size:
+                raise ValueError(f"{n} population members, search.population_size is {self.config.search.population_size}")
+            fitness = fields.fitness_array(arrays, "population_fitness", n)
+        if has_population and nsga2:
+            sizes = fields.int_array(arrays, "population_effective_size", n, 0, 3 * 10**4)
+            members = [as_sized(p, f, s) for p, f, s in zip(programs, fitness.tolist(), sizes.tolist(), strict=True)]
+            crowding = fields.float_array(arrays, "population_crowding", n, allow_inf=True)
+            for ind, distance in zip(members, crowding.tolist(), strict=True):
+                ind.fitness.crowding_dist = distance
+            rank = fields.int_array(arrays, "population_rank", n, 0, n)
+            self.population = ParetoPopulation(members, rank, crowding)
+        elif has_population:
+            members = [as_individual(p) for p in programs]
+            for ind, fit in zip(members, fitness.tolist(), strict=True):
+                ind.fitness.values = (fit,)
+            head = fields.count(meta, "population_head", 0, n - 1)
+            self.population = Population(members, fitness.copy(), head)
+        hof = programs_from_arrays(arrays, "hof", self.memory)
+        if len(hof) > self.config.campaign.hall_of_fame_size:
+            raise ValueError(f"{len(hof)} hall-of-fame programs, campaign.hall_of_fame_size is "
+                             f"{self.config.campaign.hall_of_fame_size}")
+        hof_fitness = fields.fitness_array(arrays, "hof_fitness", len(hof))
+        # Insert lowest-ranked first: DEAP puts a newcomer before its equals, so this
+        # rebuilds the same order among ties as the uninterrupted run had.
+        for program, fit in reversed(list(zip(hof, hof_fitness.tolist(), strict=True))):
+            if nsga2:
+                self.halloffame.insert(as_sized(program, fit, effective_size(program)))
+            else:
+                self.halloffame.insert(as_individual(program, fit))
+        if has_candidate:
+            candidate = programs_from_arrays(arrays, "candidate", self.memory)
+            if len(candidate) != 1:
+                raise ValueError(f"{len(candidate)} candidate programs, expected 1")
+            self.candidate = candidate[0]
+        self.progress_rows = fields.count(meta, "progress_rows")
 
 
 def effective_size(program: Program) -> int:
@@ -505,9 +542,12 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def start_campaign(config: Config, run_dir: Path, quiet: bool = False) -> Campaign:
+def start_campaign(config: Config, run_dir: Path, quiet: bool = False,
+                   on_progress: ProgressCallback | None = None) -> Campaign:
     """A new campaign in ``run_dir``: writes the resolved ``config.toml`` before any work (an
     island campaign first starts its executor, so an unreachable scheduler fails before that).
+    Unless ``quiet``, a live display follows it on stderr (:mod:`evolve.display`);
+    ``on_progress`` is called with an :class:`evolve.progress.Progress` every progress tick.
 
     ``campaign.islands > 1`` runs :class:`evolve.islands.IslandCampaign` whatever the executor, so
     that a seeded result depends on the number of islands, never on the backend."""
@@ -523,28 +563,93 @@ def start_campaign(config: Config, run_dir: Path, quiet: bool = False) -> Campai
               f"(campaign.executor = {config.campaign.executor!r} runs islands)", file=sys.stderr)
     atomic_write_text(run_dir / "config.toml", to_toml(config))
     campaign.progress = ProgressLog(run_dir / "progress.csv")
+    campaign.checkpoint()  # the start record: a run killed in its first seconds resumes from here
+    campaign.listeners = default_listeners(quiet, on_progress)
     return campaign
 
 
-def resume_campaign(run_dir: Path, quiet: bool = False) -> tuple[Campaign, list[str]]:
-    """The campaign of ``run_dir`` restored from its newest good checkpoint."""
-    import tomllib
+def resume_campaign(run_dir: Path, quiet: bool = False,
+                    on_progress: ProgressCallback | None = None,
+                    scheduler: str | None = None) -> tuple[Campaign, list[str]]:
+    """The campaign of ``run_dir`` restored from its newest good checkpoint.
 
+    The config is the one saved in the checkpoint; a ``config.toml`` that differs from it (edited,
+    emptied) is refused, naming the fields. A checkpoint that reads back but is invalid falls back
+    to ``checkpoint.prev.npz`` with a warning. A run killed before its first checkpoint starts
+    again from ``config.toml``. A run directory is data: its ``campaign.scheduler`` is not
+    connected to unless ``scheduler`` (``evolve resume --scheduler``) names it."""
     run_dir = Path(run_dir)
-    config_path = run_dir / "config.toml"
-    if not config_path.is_file():
-        raise CheckpointError(f"{run_dir}: not a run directory (no config.toml)")
+    if not run_dir.is_dir():
+        raise CheckpointError(f"{run_dir}: not a run directory (no such folder)")
+    current = _run_config(run_dir / "config.toml")
+    warnings: list[str] = []
+    built: dict[str, Campaign] = {}
+
+    def accept(meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        config = current
+        saved = meta.get("config") if isinstance(meta, dict) else None
+        if saved is not None:
+            try:
+                config = config_from_dict(read_toml(saved, "checkpoint config")) if isinstance(saved, str) else None
+            except (ConfigError, RecursionError) as exc:
+                raise CheckpointError(f"the config saved in the checkpoint is invalid ({exc})") from None
+            if config is None:
+                raise CheckpointError("the config saved in the checkpoint is not TOML text")
+            differ = fields.config_differences(
+                dataclasses.replace(config, campaign=dataclasses.replace(config.campaign, scheduler="")),
+                dataclasses.replace(current, campaign=dataclasses.replace(current.campaign, scheduler="")))
+            if differ:
+                raise ConfigError(
+                    f"{run_dir / 'config.toml'} differs from the config the run was started with "
+                    f"(saved in its checkpoint): {'; '.join(differ[:8])}"
+                    + (f"; and {len(differ) - 8} more" if len(differ) > 8 else "")
+                    + ". Resume continues the run exactly as it began: restore config.toml, or start "
+                    "a new run with `evolve run`")
+        campaign = _new_campaign(_confine_scheduler(config, scheduler, warnings), run_dir, quiet)
+        campaign.restore(meta, arrays)
+        built["campaign"] = campaign
+
+    if has_checkpoint(run_dir):
+        _, _, read_warnings = load_checkpoint(run_dir, accept)
+        warnings = read_warnings + warnings
+        campaign = built["campaign"]
+        campaign.progress = ProgressLog(run_dir / "progress.csv", keep_rows=campaign.progress_rows)
+    else:  # killed between writing config.toml and its start checkpoint
+        warnings.append(f"{run_dir}: no checkpoint yet (the run was stopped as it started): "
+                        "starting it again from config.toml")
+        campaign = _new_campaign(_confine_scheduler(current, scheduler, warnings), run_dir, quiet)
+        campaign.progress = ProgressLog(run_dir / "progress.csv")
+    campaign.listeners = default_listeners(quiet, on_progress)
+    return campaign, warnings
+
+
+def _run_config(path: Path) -> Config:
+    """A run directory's ``config.toml``, read as data (one clear error if it is not one)."""
+    if not path.is_file():
+        raise CheckpointError(f"{path.parent}: not a run directory (no config.toml)")
     try:
-        config = config_from_dict(tomllib.loads(config_path.read_text()))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{config_path}: unreadable ({exc})") from None
-    meta, arrays, warnings = load_checkpoint(run_dir)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: unreadable ({type(exc).__name__})") from None
+    return config_from_dict(read_toml(text, str(path)))
+
+
+def _new_campaign(config: Config, run_dir: Path, quiet: bool) -> Campaign:
     if config.campaign.islands > 1:
         from evolve.islands import IslandCampaign
 
-        campaign = IslandCampaign(config, run_dir, quiet)
-    else:
-        campaign = Campaign(config, run_dir, quiet)
-    campaign.restore(meta, arrays)
-    campaign.progress = ProgressLog(run_dir / "progress.csv", keep_rows=campaign.progress_rows)
-    return campaign, warnings
+        return IslandCampaign(config, run_dir, quiet)
+    return Campaign(config, run_dir, quiet)
+
+
+def _confine_scheduler(config: Config, scheduler: str | None, warnings: list[str]) -> Config:
+    """The scheduler of a resumed run: the one given on the command line, never one read from
+    the run directory (a received run directory could point at someone's Dask scheduler)."""
+    saved = config.campaign.scheduler
+    if scheduler is None and saved and config.campaign.executor == "dask":
+        warnings.append(f"the run directory names campaign.scheduler = {saved!r}; resume does not "
+                        f"connect to a scheduler read from a run directory: a local cluster runs it "
+                        f"(pass --scheduler {saved} to use that one)")
+    if (scheduler or "") == saved:
+        return config
+    return dataclasses.replace(config, campaign=dataclasses.replace(config.campaign, scheduler=scheduler or ""))

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bench",
     "experiment",
     "scaling",
+    "explain",
 )
 
 
@@ -29,11 +30,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"evolve: error: {message} (see `{self.prog} --help`)\n")
 
 
+class _Version(argparse.Action):  # computed only when asked (it runs git)
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from evolve.metadata import version_text
+
+        print(version_text())
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="evolve",
         description="Evolve machine-learning algorithms from low-level primitives (AutoML-Zero).",
     )
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the versions and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:

@@ -107,21 +107,10 @@ def resume(args: argparse.Namespace) -> int:
 def _report(summary: dict, run_dir: Path, quiet: bool) -> int:
     if quiet:
         print(json.dumps(summary))
-    else:
-        best = run_dir / "best.txt"
-        if best.exists():
-            print(best.read_text())
-        fmt = lambda v: "n/a" if v is None else f"{v:.6f}"  # noqa: E731
-        status = "SUCCESS" if summary["success"] else f"stopped ({summary['stopped_by']})"
-        when = summary["seconds_to_success"]
-        print(
-            f"{status}: search {fmt(summary['search_fitness'])}, select {fmt(summary['select_fitness'])}, "
-            f"final {fmt(summary['final_fitness'])}"
-            + (f", found in {when:.1f} s" if when is not None else "")
-            + f"; {summary['individuals']} individuals at {summary['individuals_per_second']:.0f}/s, "
-            f"FEC hit rate {100 * summary['fec_hit_rate']:.0f}%"
-        )
-        print(f"run directory: {run_dir}")
+    else:  # pruned program, math, final score next to the baselines, run directory
+        from evolve.display import final_report
+
+        final_report(summary, run_dir)
     if summary["stopped_by"] == "interrupted":
         print(f"interrupted: resume with `evolve resume {run_dir}`", file=sys.stderr)
         return 130
