@@ -19,6 +19,7 @@ from importlib import metadata
 import numpy as np
 
 from problems.base import ProblemError, ProblemSuite, split_index
+from problems.dataset import DatasetSuite
 from problems.projected_binary import ProjectedBinarySuite
 from problems.synthetic import (
     AffineSuite,
@@ -43,6 +44,7 @@ SUITES: dict[str, type[ProblemSuite]] = {
         OnesSuite,
         IncrementSuite,
         ProjectedBinarySuite,
+        DatasetSuite,
     )
 }
 
