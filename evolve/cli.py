@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "bench",
     "experiment",
     "scaling",
+    "runs",
+    "dashboard",
     "explain",
 )
 
