@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
     p.add_argument("--eval-type", choices=("rms", "accuracy"), default=None)
     p.add_argument("--class-name", default="DiscoveredAlgorithm")
+    p.add_argument("--plain", action="store_true",
+                   help="the bare executor class (fit on prepared features) instead of the "
+                        "scikit-learn estimator")
     p.set_defaults(func=run_export)
 
     p = sub.add_parser("report", help="write report.md and report.html into a run directory")
@@ -105,9 +108,22 @@ def run_export(args: argparse.Namespace) -> int:
     if not args.class_name.isidentifier():
         raise EvolveError(f"--class-name {args.class_name!r}: must be a Python identifier")
     pruned = prune(source.program)
-    text = export_python(pruned, eval_type=eval_type, memory=source.memory,
-                         class_name=args.class_name,
-                         math_text=program_math(pruned, eval_type).to_text(), **_max_error(source))
+    if args.plain:
+        text = export_python(pruned, eval_type=eval_type, memory=source.memory,
+                             class_name=args.class_name,
+                             math_text=program_math(pruned, eval_type).to_text(), **_max_error(source))
+    else:  # a scikit-learn estimator (evolve/inspect/estimator.py)
+        from evolve.inspect.estimator import estimator_source, run_estimator_source
+
+        if args.class_name.startswith("_"):
+            raise EvolveError(f"--class-name {args.class_name!r}: must not start with '_'")
+        if source.run_dir is not None:
+            text = run_estimator_source(source.run_dir, class_name=args.class_name,
+                                        eval_type=args.eval_type)
+        else:
+            text = estimator_source(pruned, eval_type=eval_type, memory=source.memory,
+                                    class_name=args.class_name,
+                                    math_text=program_math(pruned, eval_type).to_text())
     if args.output:
         Path(args.output).write_text(text)
         print(f"wrote {args.output}", file=sys.stderr)
