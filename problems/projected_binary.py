@@ -1,4 +1,10 @@
-"""Projected binary classification on real datasets bundled with scikit-learn (AutoML-Zero §4.2).
+"""Projected binary classification on real datasets (AutoML-Zero §4.2).
+
+Datasets: the ones bundled with scikit-learn (digits, breast_cancer, wine, iris) and MNIST-1D
+(Greydanus 2020, "Scaling down deep learning"): 5000 one-dimensional signals of length 40, 500 per
+digit class, generated procedurally by the ``mnist1d`` package from its templates with its default
+arguments (``get_dataset_args()``, seed 42; its train and test parts are pooled, the splits here
+are by class pair and task seed). Nothing is downloaded.
 
 A task is (class pair, task seed). For a pair (a, b), a < b, take the examples of both classes
 (label 0 for ``a``, 1 for ``b``), shuffle them with ``default_rng(task seed)``, take the first
@@ -8,7 +14,7 @@ dimension), and standardize every projected feature with the *train* mean and st
 
 Search tasks use the pairs that are not held out; select and final tasks use the held-out pairs
 (and disjoint task seeds, see ``problems.base.task_seeds``). Default held-out pairs: a fixed seeded
-permutation of all pairs picks ``max(1, round(pairs / 5))`` of them: 9 of digits' 45 pairs, 1 of
+permutation of all pairs picks ``max(1, round(pairs / 5))`` of them: 9 of the 45 pairs of digits and mnist1d, 1 of
 wine's and of iris' 3. breast_cancer has a single pair: every split uses it, with disjoint seeds.
 Within a split, task ``i`` takes pair ``order[i % pairs]``, ``order`` a permutation seeded by
 (suite seed, ``seed`` argument, split).
@@ -31,6 +37,7 @@ DATASET_SIZES = {
     "breast_cancer": (400, 150),
     "wine": (60, 40),
     "iris": (60, 40),
+    "mnist1d": (400, 300),
 }
 
 # Fixed, so the held-out pairs of a dataset never change with the suite's seed.
@@ -39,14 +46,44 @@ _HELD_OUT_PERMUTATION_SEED = 20200101
 
 @functools.cache
 def load_dataset(dataset: str) -> tuple[np.ndarray, np.ndarray]:
-    """(features float64 (n, D), integer labels (n,)) of a bundled dataset, read-only and cached."""
-    import sklearn.datasets  # lazily: only this suite needs scikit-learn
+    """(features float64 (n, D), integer labels (n,)) of a dataset, read-only and cached (so a
+    process generates MNIST-1D once)."""
+    if dataset == "mnist1d":
+        features, labels = _make_mnist1d()
+    else:
+        import sklearn.datasets  # lazily: only this suite needs scikit-learn
 
-    bunch = getattr(sklearn.datasets, f"load_{dataset}")()
-    features = np.ascontiguousarray(bunch.data, dtype=np.float64)
-    labels = np.asarray(bunch.target, dtype=np.int64)
+        bunch = getattr(sklearn.datasets, f"load_{dataset}")()
+        features, labels = bunch.data, bunch.target
+    features = np.ascontiguousarray(features, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
     features.flags.writeable = False
     labels.flags.writeable = False
+    return features, labels
+
+
+def _make_mnist1d() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-1D by ``mnist1d.data.make_dataset(get_dataset_args())``, train and test pooled.
+
+    The generator seeds NumPy's and Python's global RNGs (``mnist1d.utils.set_seed``); both are
+    put back as they were, so loading the dataset changes no other random stream."""
+    import random
+
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError as error:  # an optional dependency that did not install
+        raise ProblemError(
+            f"problem suite 'projected_binary': dataset 'mnist1d' needs the mnist1d package "
+            f"(pip install mnist1d): {error}"
+        ) from None
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        data = make_dataset(get_dataset_args())
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+    features = np.concatenate([data["x"], data["x_test"]])
+    labels = np.concatenate([data["y"], data["y_test"]])
     return features, labels
 
 
