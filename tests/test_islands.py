@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from programs import NON_RANDOM_OPS
 
 from evolve import executors, islands
 from evolve.campaign import resume_campaign, start_campaign
@@ -235,7 +236,7 @@ def reference_migrate(islands: list[dict], rng: np.random.Generator) -> list[dic
 
 def random_island(rng: np.random.Generator, index: int, size: int) -> dict:
     memory = MemorySpec(4, 3, 1)
-    members = [as_individual(random_program([int(v) for v in rng.integers(0, 5, 3)], [list(range(59))] * 3,
+    members = [as_individual(random_program([int(v) for v in rng.integers(0, 5, 3)], [list(NON_RANDOM_OPS)] * 3,
                                             memory, rng), float(rng.random())) for _ in range(size)]
     fitness = np.array([m.fitness.values[0] for m in members])
     population = Population(members, fitness, head=int(rng.integers(0, size)))

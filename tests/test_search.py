@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from programs import ALL_OPS, NON_RANDOM_OPS
 
 from evolve.config import ConfigError, apply_overrides, config_from_dict, load_config
 from evolve.evaluation import TaskBatch, evaluate
@@ -25,8 +26,8 @@ from problems.registry import get_tasks, make_suite
 MEMORY = MemorySpec(5, 4, 2)
 SPACE = SearchSpace(
     ops=(
-        tuple(range(65)),
-        tuple(c for c in range(59)),
+        ALL_OPS,
+        NON_RANDOM_OPS,
         (1, 2, 3, 18, 23, 27, 56, 57, 58, 28, 39),
     ),
     init_sizes=(3, 2, 4),
@@ -119,7 +120,7 @@ def _linear_batch(n_tasks=4):
 def test_fec_never_changes_the_fitness_of_a_deterministic_program(seed):
     rng = np.random.default_rng(seed)
     memory = MemorySpec(4, 3, 1)
-    deterministic = [c for c in range(59)]
+    deterministic = list(NON_RANDOM_OPS)
     programs = [random_program((3, 2, 4), [deterministic] * 3, memory, rng) for _ in range(6)]
     programs += [p.copy() for p in programs[:3]]  # repeats must hit the cache
     batch = _linear_batch()
@@ -206,7 +207,7 @@ def test_hurdles_score_passing_programs_on_all_tasks():
     memory = MemorySpec(4, 3, 1)
     batch = _linear_batch(6)
     rng = np.random.default_rng(0)
-    programs = [random_program((3, 2, 4), [list(range(59))] * 3, memory, rng) for _ in range(40)]
+    programs = [random_program((3, 2, 4), [list(NON_RANDOM_OPS)] * 3, memory, rng) for _ in range(40)]
     full = evaluate(programs, batch, memory)
     evaluator = SearchEvaluator(batch, memory, fec=False, hurdle_tasks=2)
     evaluator.hurdle_scores = [0.0] * 20  # a hurdle everyone passes
