@@ -151,3 +151,15 @@ def test_docs_plugin_suite_runs_as_written() -> None:
         assert len(tasks) == 3
         seeds |= {t.seed for t in tasks}
     assert len(seeds) == 9, "the three splits never share a task"
+
+
+def test_numba_never_swaps_libm_for_svml() -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_DISABLE_INTEL_SVML"}
+    code = "import primitives.interpreter, numba.core.config as c; print(int(c.DISABLE_INTEL_SVML), c.USING_SVML)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "False"]
