@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from evolve import checkpoint_fields as fields
 from evolve.campaign import Campaign
 from evolve.config import Config, config_from_dict, to_toml
 from evolve.errors import CheckpointError, ConfigError
@@ -626,6 +627,7 @@ class IslandCampaign(Campaign):
     def checkpoint(self) -> None:
         meta = {key: getattr(self, key, None) for key in _CAMPAIGN_KEYS}
         meta.update({
+            "config": self.config_toml,  # what resume runs (config.toml is checked against it)
             "seconds": self.seconds,
             "progress_rows": self.progress.rows,
             "has_candidate": self.candidate is not None,
@@ -662,9 +664,17 @@ class IslandCampaign(Campaign):
                 raise ValueError(f"{len(meta['islands'])} islands in the checkpoint, {len(self.islands)} in the config")
             for key, kind in _CAMPAIGN_KEYS.items():
                 setattr(self, key, kind(meta.get(key)) if key == "individuals_to_success" else kind(meta[key]))
-            self.prior_seconds = float(meta["seconds"])
-            self.migration_rng.bit_generator.state = meta["migration_rng"]
-            self.round = int(meta["round"])
+            individuals = fields.count(meta, "individuals")
+            for key in ("experiment", "experiment_start", "last_improvement"):
+                fields.count(meta, key, 0, individuals if key != "experiment" else fields.MAX_COUNT)
+            for key in ("experiment_best", "candidate_search", "candidate_select"):
+                fields.number(meta, key, -1.0, 1.0)
+            fields.flag(meta, "success")
+            fields.optional_number(meta, "seconds_to_success", 0.0, fields.MAX_SECONDS)
+            fields.optional_count(meta, "individuals_to_success")
+            self.prior_seconds = fields.number(meta, "seconds", 0.0, fields.MAX_SECONDS)
+            self.migration_rng.bit_generator.state = fields.pcg64_state(meta, "migration_rng")
+            self.round = fields.count(meta, "round")
             # (a checkpoint written before snapshots holds every island as of the last round)
             snapshot_rounds = meta.get("snapshot_rounds", [self.round - 1] * len(self.islands))
             replays = meta.get("replay", [[] for _ in self.islands])
@@ -674,7 +684,8 @@ class IslandCampaign(Campaign):
                 snapshot = {"meta": island_meta, "arrays": _prefixed(arrays, f"island{i}_")}
                 self._check_island(snapshot)
                 s, records = int(snapshot_rounds[i]), replays[i]
-                if not -1 <= s < self.round or [int(step["round"]) for step in records] != list(range(s + 1, self.round)):
+                if (not -1 <= s < self.round or not isinstance(records, list) or len(records) != self.round - s - 1
+                        or [int(step["round"]) for step in records] != list(range(s + 1, self.round))):
                     raise ValueError(f"island {i}: a snapshot of round {s} and the replay {records!r} "
                                      f"do not lead to round {self.round}")
                 replay = [self._replay_step(step, _prefixed(arrays, f"replay{i}_{int(step['round'])}_")) for step in records]
@@ -690,14 +701,14 @@ class IslandCampaign(Campaign):
                         validate(program, self.memory)
                     shares.append(share)
                 self.incoming[int(r)] = shares
-            hof = programs_from_arrays(arrays, "hof")
+            hof = programs_from_arrays(arrays, "hof", self.memory)
             # worst first: DEAP inserts a tie before its equals, so this rebuilds the same order
             self.halloffame.update([as_individual(p, f) for p, f in zip(hof, arrays["hof_fitness"].tolist(), strict=True)][::-1])
             if meta["has_candidate"]:
-                self.candidate = programs_from_arrays(arrays, "candidate")[0]
+                self.candidate = programs_from_arrays(arrays, "candidate", self.memory)[0]
             self.progress_rows = int(meta["progress_rows"])
             self._sync_counters()
-        except (KeyError, TypeError, ValueError, OverflowError, ProgramError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError, ProgramError, IndexError) as exc:
             raise CheckpointError(f"{self.run_dir}: island checkpoint content is invalid ({exc!r})") from None
 
     def _replay_step(self, step: dict, share: dict[str, np.ndarray]) -> dict:
@@ -719,24 +730,28 @@ class IslandCampaign(Campaign):
         meta = island["meta"]
         if not isinstance(meta, dict) or not isinstance(meta["has_population"], bool):
             raise ValueError("island meta must be an object with a boolean has_population")
-        if not 0 <= int(meta["mutation_rng"]) < 2**64:
-            raise ValueError(f"mutation_rng {meta['mutation_rng']!r} is not a 64-bit state")
-        np.random.PCG64().state = meta["selection_rng"]
+        fields.stream_state(meta, "mutation_rng")
+        fields.pcg64_state(meta, "selection_rng")
         for key in ("evaluations", "evaluator_individuals", "head"):
-            if int(meta[key]) < 0:
-                raise ValueError(f"{key} {meta[key]!r} < 0")
-        [float(v) for v in meta["hurdle_scores"]]
+            fields.count(meta, key)
+        fields.scores(meta, "hurdle_scores")
         FECCache(self.config.evaluation.fec_cache_size).load_arrays(island["arrays"])
+        if meta["has_population"]:
+            programs = programs_from_arrays(island["arrays"], "population", self.memory)
+            fields.fitness_array(island["arrays"], "population_fitness", len(programs))
+            if len(programs) != self.config.search.population_size:
+                raise ValueError(f"{len(programs)} island members, search.population_size is "
+                                 f"{self.config.search.population_size}")
         population = island_population(island)  # validates the population arrays
         if population is not None:
             if not 0 <= population.head < len(population.members):
                 raise ValueError(f"head {population.head} outside 0..{len(population.members) - 1}")
-            for program in population.members:
-                validate(program, self.memory)
 
 
 def _check_program_arrays(share: dict[str, np.ndarray]) -> None:
     """Program arrays read from a checkpoint (``population_*``): consistent with each other."""
+    programs_from_arrays(share, "population")  # dtypes, shapes, op codes (addresses: by the caller)
+    fields.fitness_array(share, "population_fitness", len(np.asarray(share["population_sizes"])))
     sizes = np.asarray(share["population_sizes"])
     fitness, rows = share["population_fitness"], sizes.sum() if sizes.size else 0
     if (sizes.ndim != 2 or sizes.shape[1] != 3 or (sizes < 0).any() or len(fitness) != len(sizes)
