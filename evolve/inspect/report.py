@@ -19,6 +19,7 @@ from evolve.inspect.baselines import compare, format_table
 from evolve.inspect.load import final_tasks, load_source, read_hall_of_fame
 from evolve.inspect.math import program_math
 from evolve.inspect.prune import prune
+from evolve.metadata import metadata_brief
 from primitives.text import format_program
 
 
@@ -152,6 +153,7 @@ def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
                 "individuals_per_second", "search_fitness", "select_fitness", "final_fitness"):
         if key in summary:
             brief.append((key.replace("_", " "), str(summary[key])))
+    brief += metadata_brief(summary.get("metadata"))  # versions, CPU, command line (evolve.metadata)
 
     hall_rows = [(rank, fitness, len(p), len(prune(p))) for rank, fitness, p in hall]
     plot_dir = run_dir / "plots"
