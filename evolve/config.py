@@ -203,7 +203,7 @@ def _convert(path: str, value: Any, ftype: Any, meta: dict) -> Any:
             raise bad
         value = float(value)
     elif ftype is str:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not _encodable(value):
             raise bad
     elif ftype is list:
         if not isinstance(value, list):
@@ -251,6 +251,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         for key, value in {**kwargs["params"], **kwargs["select"]}.items():
             if isinstance(value, dict):
                 raise ConfigError(f"{prefix}.{key}: nested tables are not suite parameters")
+            _check_param(f"{prefix}.{key}", value)
         return cls(**kwargs)
     kwargs = {}
     for key, value in data.items():
@@ -263,6 +264,53 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         else:
             kwargs[key] = _convert(path, value, _field_type(f), f.metadata)
     return cls(**kwargs)
+
+
+MAX_PARAM_DEPTH = 4  # lists of lists of ... in a suite parameter
+
+
+def _check_param(path: str, value: Any, depth: int = 0) -> None:
+    """A suite parameter is a number, string, boolean or a (shallow) list of them: what TOML
+    writes back and a suite can take (no dates, no deep nesting, no control characters)."""
+    if isinstance(value, list):
+        if depth >= MAX_PARAM_DEPTH:
+            raise ConfigError(f"{path}: lists nested deeper than {MAX_PARAM_DEPTH} are not suite parameters")
+        for item in value:
+            _check_param(path, item, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path} = {value!r}: expected a finite number")
+    elif isinstance(value, str) and not _encodable(value):
+        raise ConfigError(f"{path} = {_short(value)}: not valid Unicode text")
+    elif not isinstance(value, (bool, int, float, str)):
+        raise ConfigError(f"{path} = {_short(value)}: suite parameters are numbers, strings, booleans "
+                          f"or lists of them (not {type(value).__name__})")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (from undecodable command-line bytes)
+        return False
+    return True
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+MAX_NAME = 100
+
+
+def _check_name(name: str) -> None:
+    """``name`` names the run directory under ``results/``: no path separators, no control
+    characters, not ``..``, at most :data:`MAX_NAME` characters."""
+    if not 1 <= len(name) <= MAX_NAME or not set(name) <= NAME_CHARS or name[0] in ".-":
+        raise ConfigError(
+            f"name = {_short(name)}: expected 1-{MAX_NAME} letters, digits, '.', '_', '+' or '-', "
+            f"not starting with '.' or '-' (it names the run directory under results/)"
+        )
 
 
 def _section_class(name: str) -> type:
@@ -278,7 +326,17 @@ def _field_type(f: dataclasses.Field) -> Any:
 
 
 def _cross_check(config: Config) -> Config:
+    _check_name(config.name)
     a = config.algorithm
+    for component, names in (("setup_ops", a.setup_ops), ("predict_ops", a.predict_ops), ("learn_ops", a.learn_ops)):
+        for name in names:
+            op = OPS_BY_NAME[name]
+            if op.output == 1 and config.memory.vectors < 2:
+                raise ConfigError(f"algorithm.{component}: {name} writes a vector, but memory.vectors = "
+                                  f"{config.memory.vectors} holds only v0 (the features, read-only); need >= 2")
+            if 2 in (op.output, *op.inputs) and config.memory.matrices < 1:
+                raise ConfigError(f"algorithm.{component}: {name} uses a matrix, but memory.matrices = 0; "
+                                  f"need >= 1 or remove the op")
     for i, component in enumerate(("Setup", "Predict", "Learn")):
         if not a.min_sizes[i] <= a.init_sizes[i] <= a.max_sizes[i]:
             raise ConfigError(
@@ -327,6 +385,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except RecursionError:
+        raise ConfigError(f"--set {key.strip()}: the value is nested too deeply") from None
     return path, value
 
 
@@ -362,6 +422,8 @@ def read_toml(text: str, source: str) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not usable TOML: values nested too deeply") from None
 
 
 def load_source(source: str) -> dict:
@@ -397,10 +459,29 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        return _toml_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string that reads back as ``text`` (control characters escaped)."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    """A bare key when TOML allows one (A-Za-z0-9_-), else a quoted one."""
+    bare = key and all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in key)
+    return key if bare else _toml_string(key)
 
 
 def to_toml(config: Config, comments: bool = True) -> str:
@@ -426,14 +507,14 @@ def to_toml(config: Config, comments: bool = True) -> str:
         if section == "problem":
             lines.append(f"name = {_toml_value(obj.name)}")
             for key, value in obj.params.items():
-                lines.append(f"{key} = {_toml_value(value)}")
+                lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
             if obj.select:
                 lines.append("")
                 if comments:
                     lines.append("# parameter overrides for the select and final splits")
                 lines.append("[problem.select]")
                 for key, value in obj.select.items():
-                    lines.append(f"{key} = {_toml_value(value)}")
+                    lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
             continue
         for f in dataclasses.fields(obj):
             doc(f)
