@@ -25,6 +25,7 @@ import numpy as np
 from deap import tools
 
 from evolve import checkpoint_fields as fields
+from evolve import protocol
 from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.config import Config, config_from_dict, read_toml, to_toml
 from evolve.errors import CheckpointError, ConfigError
@@ -35,6 +36,7 @@ from evolve.evolution import (
     Population,
     as_individual,
     as_sized,
+    evaluate_and_assign,
     evaluate_sized,
     initial_population,
     make_hall_of_fame,
@@ -103,7 +105,13 @@ class Campaign:
         c = config
         suite = make_suite(c.problem.name, c.problem.params)
         holdout = make_suite(c.problem.name, {**c.problem.params, **c.problem.select})
-        self.search_batch = TaskBatch.from_tasks(get_tasks(suite, "search", c.tasks.search, c.seed))
+        del suite  # the search tasks come from protocol.SearchTasks (fixed unless resampled)
+        self.search_tasks = protocol.SearchTasks(c)
+        self.draw = 0  # which draw of search tasks is current (0 when resampling is off)
+        self.search_batch = self.search_tasks.batch(0)
+        self.funnel_batch = protocol.funnel_batch(c)
+        self.funnel_best = -1.0
+        self.select_curve: list[tuple] = []  # one row per select check (protocol.CURVE_COLUMNS)
         self.select_batch = TaskBatch.from_tasks(get_tasks(holdout, "select", c.tasks.select, c.seed))
         self.final_batch = TaskBatch.from_tasks(get_tasks(holdout, "final", c.tasks.final, c.seed))
         self.memory = MemorySpec(c.memory.scalars, c.memory.vectors, c.memory.matrices)
@@ -183,6 +191,8 @@ class Campaign:
         return program
 
     def _make_member(self) -> Program:
+        if self.config.campaign.restart_from == "best" and self.experiment > 1 and self.candidate is not None:
+            return as_individual(self.candidate.copy())
         if self.config.algorithm.initial == "random":
             return self.toolbox.random_individual()
         if self.config.algorithm.initial == "no_op":
@@ -228,7 +238,16 @@ class Campaign:
         if fitness[best] < self.config.campaign.select_min_search_fitness and self.candidate is not None:
             return
         program = individuals[best]
+        funnel = -1.0
+        if self.funnel_batch is not None:
+            funnel = self.score(program, self.funnel_batch)
+            if funnel < self.funnel_best:
+                self.select_curve.append((self.individuals, self.seconds, float(fitness[best]), funnel, -1.0, 0))
+                return
+            self.funnel_best = funnel
         select = self.score(program, self.select_batch)
+        self.select_curve.append((self.individuals, self.seconds, float(fitness[best]), funnel, select,
+                                  int(select > self.candidate_select)))
         if select > self.candidate_select:
             self.candidate = Program(program.instructions.copy(), program.constants.copy(), program.sizes)
             self.candidate_select = select
@@ -237,6 +256,26 @@ class Campaign:
             self.success = True
             self.seconds_to_success = self.seconds
             self.individuals_to_success = self.individuals
+
+    def _set_draw(self, draw: int) -> None:
+        self.draw = draw
+        self.search_batch = self.search_tasks.batch(draw)
+        protocol.swap_batch(self.evaluator, self.search_batch, self.config.evaluation.max_cost_ratio,
+                            load_algorithm(COST_REFERENCE))
+
+    def _resample(self) -> None:
+        """New search tasks when a draw boundary is crossed: the population re-scored on them."""
+        draw = self.search_tasks.draw_of(self.individuals)
+        if draw == self.draw:
+            return
+        self._set_draw(draw)
+        if isinstance(self.population, Population):
+            fitness = evaluate_and_assign(self.toolbox, self.population.members)
+            self.population.fitness[:] = fitness
+            self.experiment_best = -1.0
+            last = self.last_improvement
+            self._consider(self.population.members, fitness)
+            self.last_improvement = last  # new tasks are no improvement (stall counting)
 
     def score(self, program: Program, batch: TaskBatch, memory: MemorySpec | None = None) -> float:
         e = self.config.evaluation
@@ -312,6 +351,8 @@ class Campaign:
                     self._new_experiment()
                 else:
                     self._step()
+                if self.search_tasks.active:
+                    self._resample()
                 now = time.monotonic()
                 if now - last_tick >= c.progress_seconds:
                     self._tick()
@@ -436,6 +477,7 @@ class Campaign:
             "population_head": getattr(self.population, "head", 0),
             "has_population": self.population is not None,
             "has_candidate": self.candidate is not None,
+            "funnel_best": self.funnel_best,
         }
         arrays: dict[str, np.ndarray] = {}
         arrays.update(self.evaluator.cache.to_arrays())
@@ -451,6 +493,8 @@ class Campaign:
         arrays["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
         if self.candidate is not None:
             arrays.update(programs_to_arrays([self.candidate], "candidate"))
+        arrays["select_curve"] = protocol.curve_array(self.select_curve)
+        atomic_write_text(self.run_dir / "select_curve.csv", protocol.curve_text(self.select_curve))
         save_checkpoint(self.run_dir, meta, arrays)
 
     def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -467,6 +511,12 @@ class Campaign:
         if not isinstance(meta, dict):
             raise ValueError("checkpoint meta must be an object")
         individuals = fields.count(meta, "individuals")
+        if self.search_tasks.active:  # before the FEC table is loaded: a new draw empties it
+            self._set_draw(self.search_tasks.draw_of(individuals))
+        if "funnel_best" in meta:
+            self.funnel_best = fields.number(meta, "funnel_best", -1.0, 1.0)
+        if "select_curve" in arrays:
+            self.select_curve = protocol.curve_rows(arrays["select_curve"])
         self.experiment = fields.count(meta, "experiment")
         self.individuals = individuals
         self.experiment_start = fields.count(meta, "experiment_start", 0, individuals)

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "runs",
     "dashboard",
     "explain",
+    "retune",
 )
 
 

@@ -56,6 +56,11 @@ class TasksConfig:
     select: int = _f(100, "tasks on which candidates are checked for success", min=1, max=100000)
     final: int = _f(100, "held-out tasks of the reported result", min=1, max=100000)
 
+    resample_individuals: int = _f(0, "draw new search tasks every this many individuals (0: the search tasks stay fixed; evolve/protocol.py)", min=0, max=10**15)
+    search_pool: int = _f(0, "resampled search tasks come from a pool of this many search tasks (pairs x projections; 0: fresh tasks at each draw)", min=0, max=100000)
+    mix_fraction: float = _f(0.0, "share of the draws whose tasks come from the suite with dataset = mix_dataset (dataset mixing)", min=0.0, max=1.0)
+    mix_dataset: str = _f("", "the suite's dataset parameter for the mixed draws (needs resample_individuals > 0)")
+    funnel: int = _f(0, "a new best search program must also be the best so far on this many more search-pair tasks before it is checked on select (0: off)", min=0, max=100000)
 
 @dataclass(frozen=True)
 class MemoryConfig:
@@ -137,6 +142,7 @@ class CampaignConfig:
         min=0, max=10**15,
     )
     stall_tolerance: float = _f(
+    restart_from: str = _f("initial", "a stalled experiment restarts from the initial programs or from copies of the best-on-select candidate", choices=("initial", "best"))
         1e-3, "an improvement of the best search fitness smaller than this does not count (stalls)",
         min=0.0, max=1.0,
     )
@@ -349,6 +355,14 @@ def _cross_check(config: Config) -> Config:
             f"search.population_size ({config.search.population_size})"
         )
     if config.evaluation.hurdle and config.evaluation.hurdle_tasks >= config.tasks.search:
+    t = config.tasks
+    if t.mix_fraction > 0 and not (t.mix_dataset and t.resample_individuals):
+        raise ConfigError(f"tasks.mix_fraction = {t.mix_fraction}: needs tasks.mix_dataset and tasks.resample_individuals > 0")
+    if t.search_pool and t.search_pool < t.search:
+        raise ConfigError(f"tasks.search_pool = {t.search_pool}: must be 0 or >= tasks.search ({t.search})")
+    protocol = t.resample_individuals or t.funnel or config.campaign.restart_from != "initial"
+    if protocol and config.campaign.islands > 1:
+        raise ConfigError("tasks.resample_individuals, tasks.funnel and campaign.restart_from run with one population: set campaign.islands = 1")
         raise ConfigError(
             f"evaluation.hurdle_tasks = {config.evaluation.hurdle_tasks}: must be < tasks.search "
             f"({config.tasks.search}) when hurdles are on"
