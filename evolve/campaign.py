@@ -175,12 +175,20 @@ class Campaign:
         if name in BUILTIN_ALGORITHMS:
             return load_algorithm(name)
         path = Path(name)
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except (OSError, ValueError):  # a NUL in the name, a path too long
+            is_file = False
+        if not is_file:
             raise ConfigError(
-                f"{field} = {name!r}: expected {', '.join(BUILTIN_ALGORITHMS)} or a program file"
+                f"{field} = {name[:200]!r}: expected {', '.join(BUILTIN_ALGORITHMS)} or a program file"
                 + (" (or random, no_op)" if field == "algorithm.initial" else "")
             )
-        return parse_program(path.read_text(), source=str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{field} = {name!r}: cannot read it as program text ({type(exc).__name__})") from None
+        return parse_program(text, source=f"{field} = {name}")
 
     def _initial_program(self) -> Program | None:
         initial = self.config.algorithm.initial
@@ -325,9 +333,6 @@ class Campaign:
 
     def run(self) -> dict:
         """Run until success, budget or interruption; write results; return the summary."""
-        notify_warming(self)
-        self.warm_up()
-        self._session_start = time.monotonic()
         c = self.config.campaign
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
@@ -341,6 +346,10 @@ class Campaign:
                 previous = {}
                 break
         try:
+            # handlers first: a Ctrl-C while the kernels load stops as cleanly as one later
+            notify_warming(self)
+            self.warm_up()
+            self._session_start = time.monotonic()
             if self.experiment == 0:
                 self._new_experiment()
             last_tick = last_checkpoint = time.monotonic()

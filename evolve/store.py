@@ -106,8 +106,12 @@ class ProgressLog:
         self.path = Path(path)
         rows: list[list[str]] = []
         if keep_rows is not None and self.path.exists():
-            with self.path.open(newline="") as handle:
-                rows = list(csv.reader(handle))[1 : 1 + keep_rows]
+            try:  # rows a reader cannot take (not UTF-8, a huge field) are not kept
+                with self.path.open(newline="", encoding="utf-8", errors="replace") as handle:
+                    rows = [row for row in csv.reader(handle)][1 : 1 + keep_rows]
+            except csv.Error:
+                rows = []
+            rows = [row for row in rows if len(row) == len(PROGRESS_COLUMNS)]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(PROGRESS_COLUMNS)
@@ -223,4 +227,15 @@ def has_checkpoint(run_dir: Path) -> bool:
 
 
 def write_json(path: Path, data: dict) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    """Strict JSON (a non-finite number becomes null: ``NaN`` is not JSON), written atomically."""
+    atomic_write_text(path, json.dumps(_finite(data), indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

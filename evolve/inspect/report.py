@@ -14,7 +14,7 @@ import io
 import json
 from pathlib import Path
 
-from evolve.errors import EvolveError
+from evolve.errors import CheckpointError, EvolveError
 from evolve.inspect.baselines import compare, format_table
 from evolve.inspect.load import final_tasks, load_source, read_hall_of_fame
 from evolve.inspect.math import program_math
@@ -26,11 +26,25 @@ from primitives.text import format_program
 def read_progress(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    with path.open(newline="") as f:
-        rows = []
-        for row in csv.DictReader(f):
-            rows.append({k: _number(v) for k, v in row.items()})
-        return rows
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = []
+            for row in csv.DictReader(f):
+                rows.append({k: _number(v) for k, v in row.items()})
+            return rows
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CheckpointError(f"{path}: not a progress log (UTF-8 CSV): {type(exc).__name__}") from None
+
+
+def read_summary(path: Path) -> dict:
+    """``summary.json`` as an object; a corrupt one is one clear error."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CheckpointError(f"{path}: not a run summary (JSON): {type(exc).__name__}") from None
+    if not isinstance(summary, dict):
+        raise CheckpointError(f"{path}: not a run summary (a JSON object)")
+    return summary
 
 
 def _number(text: str):
@@ -121,7 +135,7 @@ def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
     config = source.config
     summary = {}
     if (run_dir / "summary.json").exists():
-        summary = json.loads((run_dir / "summary.json").read_text())
+        summary = read_summary(run_dir / "summary.json")
     rows = read_progress(run_dir / "progress.csv")
     hof_path = run_dir / "hall_of_fame.txt"
     hall = read_hall_of_fame(hof_path) if hof_path.exists() else []
