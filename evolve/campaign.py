@@ -37,19 +37,15 @@ from evolve.evolution import (
     as_individual,
     as_sized,
     evaluate_and_assign,
-    evaluate_sized,
-    initial_population,
     make_hall_of_fame,
     make_statistics,
     make_toolbox,
-    nsga2_generation,
-    nsga2_survivors,
-    random_search,
-    regularized_evolution,
 )
 from evolve.fec import FECCache
+from evolve.inspect.lineage import lineage_to_arrays, record_lineage, restore_lineage
 from evolve.inspect.prune import prune
 from evolve.metadata import run_metadata
+from evolve.methods import method
 from evolve.mutation import SearchSpace
 from evolve.progress import (
     ProgressCallback,
@@ -157,6 +153,7 @@ class Campaign:
         self.experiment_best = -1.0
         self.last_improvement = 0
         self.candidate: Program | None = None
+        self.candidate_ancestor: Program | None = None  # the candidate as bred: its lineage
         self.candidate_search = 0.0
         self.candidate_select = -1.0
         self.success = False
@@ -198,7 +195,8 @@ class Campaign:
         validate(program, self.memory)
         return program
 
-    def _make_member(self) -> Program:
+    def make_member(self) -> Program:
+        """A new member of an initial population (the ``algorithm.initial`` / ``restart_from`` rule)."""
         if self.config.campaign.restart_from == "best" and self.experiment > 1 and self.candidate is not None:
             return as_individual(self.candidate.copy())
         if self.config.algorithm.initial == "random":
@@ -220,17 +218,11 @@ class Campaign:
         self.experiment_start = self.individuals
         self.experiment_best = -1.0
         self.last_improvement = self.individuals
-        if self.config.search.method == "random":
-            self.population = None
+        search = method(self.config.search.method)
+        self.population = search.init(self)
+        if not search.keeps_population:
             return
         s = self.config.search
-        if s.method == "nsga2":
-            members = [as_sized(self._make_member()) for _ in range(s.population_size)]
-            for start in range(0, len(members), s.batch_size):
-                evaluate_sized(self.toolbox, members[start : start + s.batch_size])
-            self.population = nsga2_survivors(members, s.population_size)
-        else:
-            self.population = initial_population(self.toolbox, s.population_size, s.batch_size, self._make_member)
         self.individuals += s.population_size
         self.halloffame.update(self.population.members)
         self._consider(self.population.members, self.population.fitness)
@@ -259,6 +251,7 @@ class Campaign:
         if select > self.candidate_select:
             self.candidate = Program(program.instructions.copy(), program.constants.copy(), program.sizes)
             self.candidate_select = select
+            self.candidate_ancestor = program
             self.candidate_search = float(fitness[best])
         if select >= self.success_threshold and not self.success:
             self.success = True
@@ -292,17 +285,7 @@ class Campaign:
 
     def _step(self) -> None:
         s = self.config.search
-        if s.method == "random":
-            children = random_search(self.toolbox, s.batch_size, s.batch_size, self.halloffame)
-        elif s.method == "nsga2":
-            self.population, children = nsga2_generation(
-                self.population, self.toolbox, s.mutate_prob, self.selection_rng, self.halloffame
-            )
-        else:
-            children = regularized_evolution(
-                self.population, self.toolbox, s.batch_size, s.mutate_prob, self.selection_rng,
-                s.batch_size, self.halloffame,
-            )
+        self.population, children = method(s.method).step(self, self.population)
         self.individuals += len(children)
         fitness = getattr(children, "fitness", None)
         if fitness is None:  # NSGA-II children carry (fitness, size) tuples
@@ -422,6 +405,7 @@ class Campaign:
             self.run_dir / "hall_of_fame.txt",
             programs_to_text(hof, [ind.fitness.values[0] for ind in hof]),
         )
+        record_lineage(self.run_dir, self.candidate_ancestor, hof)
         if isinstance(self.population, ParetoPopulation):
             unique = {m.fitness.values: m for m in self.population.front()}  # one per point
             front = [unique[key] for key in sorted(unique, key=lambda v: (v[1], v[0]))]
@@ -504,6 +488,10 @@ class Campaign:
             arrays.update(programs_to_arrays([self.candidate], "candidate"))
         arrays["select_curve"] = protocol.curve_array(self.select_curve)
         atomic_write_text(self.run_dir / "select_curve.csv", protocol.curve_text(self.select_curve))
+        if isinstance(self.population, Population):
+            ancestor = [self.candidate_ancestor] if self.candidate_ancestor is not None else []
+            arrays.update(lineage_to_arrays({"population": self.population.members, "hof": hof,
+                                             "candidate": ancestor}))
         save_checkpoint(self.run_dir, meta, arrays)
 
     def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -543,7 +531,7 @@ class Campaign:
         self.evaluator.hurdle_scores = fields.scores(meta, "hurdle_scores")
         self.evaluator.cache.load_arrays(arrays)
         has_population, has_candidate = fields.flag(meta, "has_population"), fields.flag(meta, "has_candidate")
-        nsga2 = self.config.search.method == "nsga2"
+        nsga2 = method(self.config.search.method).pareto
         if has_population:
             programs = programs_from_arrays(arrays, "population", self.memory)
             n = len(programs)
@@ -581,6 +569,11 @@ class Campaign:
             if len(candidate) != 1:
                 raise ValueError(f"{len(candidate)} candidate programs, expected 1")
             self.candidate = candidate[0]
+        if has_population and not nsga2:
+            ancestor = [as_individual(self.candidate, self.candidate_search)] if has_candidate else []
+            ancestor = restore_lineage(arrays, {"population": members, "hof": list(self.halloffame),
+                                                "candidate": ancestor}, self.memory)["candidate"]
+            self.candidate_ancestor = ancestor[0] if ancestor else None
         self.progress_rows = fields.count(meta, "progress_rows")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from evolve.errors import ConfigError
+from evolve.methods import METHOD_NAMES
 from primitives.ops import OPS_BY_NAME
 
 MUTATIONS = (
@@ -29,7 +30,7 @@ MUTATIONS = (
     "identity",
     "randomize_algorithm",
 )
-METHODS = ("evolution", "random", "nsga2")
+METHODS = METHOD_NAMES  # the registry in evolve/methods.py decides what search.method may name
 EXECUTORS = ("serial", "processes", "dask")
 
 
@@ -55,12 +56,12 @@ class TasksConfig:
     search: int = _f(10, "tasks whose mean fitness drives the search", min=1, max=100000)
     select: int = _f(100, "tasks on which candidates are checked for success", min=1, max=100000)
     final: int = _f(100, "held-out tasks of the reported result", min=1, max=100000)
-
     resample_individuals: int = _f(0, "draw new search tasks every this many individuals (0: the search tasks stay fixed; evolve/protocol.py)", min=0, max=10**15)
     search_pool: int = _f(0, "resampled search tasks come from a pool of this many search tasks (pairs x projections; 0: fresh tasks at each draw)", min=0, max=100000)
     mix_fraction: float = _f(0.0, "share of the draws whose tasks come from the suite with dataset = mix_dataset (dataset mixing)", min=0.0, max=1.0)
     mix_dataset: str = _f("", "the suite's dataset parameter for the mixed draws (needs resample_individuals > 0)")
     funnel: int = _f(0, "a new best search program must also be the best so far on this many more search-pair tasks before it is checked on select (0: off)", min=0, max=100000)
+
 
 @dataclass(frozen=True)
 class MemoryConfig:
@@ -141,8 +142,8 @@ class CampaignConfig:
         0, "restart the population after this many individuals without improvement (0: never)",
         min=0, max=10**15,
     )
-    stall_tolerance: float = _f(
     restart_from: str = _f("initial", "a stalled experiment restarts from the initial programs or from copies of the best-on-select candidate", choices=("initial", "best"))
+    stall_tolerance: float = _f(
         1e-3, "an improvement of the best search fitness smaller than this does not count (stalls)",
         min=0.0, max=1.0,
     )
@@ -354,7 +355,6 @@ def _cross_check(config: Config) -> Config:
             f"search.tournament_size = {config.search.tournament_size}: must be <= "
             f"search.population_size ({config.search.population_size})"
         )
-    if config.evaluation.hurdle and config.evaluation.hurdle_tasks >= config.tasks.search:
     t = config.tasks
     if t.mix_fraction > 0 and not (t.mix_dataset and t.resample_individuals):
         raise ConfigError(f"tasks.mix_fraction = {t.mix_fraction}: needs tasks.mix_dataset and tasks.resample_individuals > 0")
@@ -363,6 +363,7 @@ def _cross_check(config: Config) -> Config:
     protocol = t.resample_individuals or t.funnel or config.campaign.restart_from != "initial"
     if protocol and config.campaign.islands > 1:
         raise ConfigError("tasks.resample_individuals, tasks.funnel and campaign.restart_from run with one population: set campaign.islands = 1")
+    if config.evaluation.hurdle and config.evaluation.hurdle_tasks >= config.tasks.search:
         raise ConfigError(
             f"evaluation.hurdle_tasks = {config.evaluation.hurdle_tasks}: must be < tasks.search "
             f"({config.tasks.search}) when hurdles are on"

@@ -65,6 +65,7 @@ from evolve.evolution import (
 )
 from evolve.executors import Executor, Job, make_executor
 from evolve.fec import FECCache
+from evolve.methods import METHODS, method
 from evolve.store import programs_from_arrays, programs_to_arrays, save_checkpoint
 from primitives.memory import ProgramError
 from primitives.program import validate
@@ -215,11 +216,11 @@ class LiveIsland:
         evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
         halloffame = make_hall_of_fame(world.config.campaign.hall_of_fame_size)
         added = 0
-        if s.method == "random":
+        if not method(s.method).keeps_population:
             random_search(world.toolbox, n, s.batch_size, halloffame, keep_children=False)
         else:
             if self.population is None:
-                self.population = initial_population(world.toolbox, s.population_size, s.batch_size, world._make_member)
+                self.population = initial_population(world.toolbox, s.population_size, s.batch_size, world.make_member)
                 halloffame.update(self.population.members)
                 added += s.population_size
             if n:
@@ -416,10 +417,11 @@ class IslandCampaign(Campaign):
     epoch_function = staticmethod(run_island_epoch)  # a module-level function (it is shipped to workers)
 
     def __init__(self, config: Config, run_dir: Path, quiet: bool = False) -> None:
-        if config.search.method not in ("evolution", "random"):
+        if not method(config.search.method).islands:
+            allowed = ", ".join(name for name, m in METHODS.items() if m.islands)
             raise ConfigError(
                 f"search.method = {config.search.method!r}: islands (campaign.islands = "
-                f"{config.campaign.islands}) run evolution or random; use campaign.islands = 1"
+                f"{config.campaign.islands}) run {allowed}; use campaign.islands = 1"
             )
         super().__init__(config, run_dir, quiet)
         self.config_toml = to_toml(config)
@@ -496,7 +498,7 @@ class IslandCampaign(Campaign):
             islands = len(self.islands)
             done = self.individuals + (self.round_sizes[self.round][1] if r > self.round else 0)
             # populations are built by a round whose islands have none (only the current round can)
-            pending = 0 if s.method == "random" or r > self.round else s.population_size * sum(
+            pending = 0 if not method(s.method).keeps_population or r > self.round else s.population_size * sum(
                 not island["meta"]["has_population"] for island in self.islands)
             n = c.migration_interval
             if c.max_evaluations:

@@ -136,18 +136,18 @@ def test_fec_never_changes_the_fitness_of_a_deterministic_program(seed):
 def test_fec_hit_rate_and_lru_in_halves():
     cache = FECCache(4)
     for key in range(5):
-        cache.put(key, float(key))
+        cache.put(key, key / 10)
     assert cache.keys_by_age().tolist() == [2, 3, 4]  # full at 4: the older half went
-    assert cache.get(0) is None and cache.get(3) == 3.0
+    assert cache.get(0) is None and cache.get(3) == 0.3
     assert cache.keys_by_age().tolist() == [2, 4, 3]
-    cache.put(5, 5.0)
-    cache.put(6, 6.0)
+    cache.put(5, 0.5)
+    cache.put(6, 0.6)
     assert cache.keys_by_age().tolist() == [3, 5, 6]
     assert cache.hit_rate == 0.5
     restored = FECCache(4)
     restored.load_arrays(cache.to_arrays())
     assert restored.keys_by_age().tolist() == [3, 5, 6] and restored.hits == 1
-    assert restored.get(5) == 5.0
+    assert restored.get(5) == 0.5
 
 
 class _ReferenceCache:
@@ -184,9 +184,9 @@ def test_fec_table_equals_reference_model(capacity, operations):
             assert [float(v) for v, f in zip(values, found, strict=True) if f] == [e for e in expected if e is not None]
         else:
             absent = [k for k in keys if k not in reference.entries]
-            cache.insert(np.array(absent, dtype=np.uint64), np.array(absent, dtype=np.float64) / 7)
+            cache.insert(np.array(absent, dtype=np.uint64), np.array(absent, dtype=np.float64) / 70)
             for k in absent:
-                reference.insert(k, k / 7)
+                reference.insert(k, k / 70)  # fitness lies in [0, 1]: keys 0..60 / 70
         assert cache.keys_by_age().tolist() == list(reference.entries)
     copy = FECCache(capacity)
     copy.load_arrays(cache.to_arrays())
