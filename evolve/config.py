@@ -18,6 +18,7 @@ from typing import Any, get_args, get_origin
 
 from evolve.errors import ConfigError
 from evolve.methods import METHOD_NAMES
+from primitives.memory import MATRIX, MAX_MEMORY, MIN_MEMORY, SCALAR, VECTOR
 from primitives.ops import OPS_BY_NAME
 
 MUTATIONS = (
@@ -67,9 +68,9 @@ class TasksConfig:
 class MemoryConfig:
     """``[memory]``: addresses per kind (s0 label, s1 prediction, v0 features are reserved)."""
 
-    scalars: int = _f(4, "number of scalar addresses", min=2, max=1000)
-    vectors: int = _f(3, "number of vector addresses", min=1, max=1000)
-    matrices: int = _f(1, "number of matrix addresses", min=0, max=1000)
+    scalars: int = _f(4, "number of scalar addresses", min=MIN_MEMORY[SCALAR], max=MAX_MEMORY[SCALAR])
+    vectors: int = _f(3, "number of vector addresses", min=MIN_MEMORY[VECTOR], max=MAX_MEMORY[VECTOR])
+    matrices: int = _f(1, "number of matrix addresses", min=MIN_MEMORY[MATRIX], max=MAX_MEMORY[MATRIX])
 
 
 @dataclass(frozen=True)

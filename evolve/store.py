@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from evolve.errors import CheckpointError
-from primitives.memory import MemorySpec, ProgramError
+from primitives.memory import MAX_MEMORY, MemorySpec, ProgramError
 from primitives.program import Program
 from primitives.text import format_program
 from primitives.validate import check_arrays
 
-_ANY_MEMORY = MemorySpec(1000, 1000, 1000)
+_ANY_MEMORY = MemorySpec(*MAX_MEMORY)
 
 PROGRESS_COLUMNS = (
     "experiment",
