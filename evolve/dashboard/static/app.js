@@ -70,10 +70,12 @@ function renderRuns(data) {
   document.getElementById("roots").textContent = data.roots.join("  ");
   const body = document.querySelector("#runs-table tbody");
   document.getElementById("no-runs").hidden = data.runs.length > 0;
-  if (!state.touched) {  // by default: overlay the running runs (or the newest few)
+  if (!state.touched) {  // by default: overlay every run seen running (or the newest few)
     const running = data.runs.filter(r => r.status === "running").map(r => r.id);
-    const pick = running.length ? running : data.runs.slice().sort((a, b) => b.modified - a.modified).slice(0, 5).map(r => r.id);
-    state.overlay = new Set(pick);
+    if (!state.overlay.size && !running.length) {
+      data.runs.slice().sort((a, b) => b.modified - a.modified).slice(0, 5).forEach(r => state.overlay.add(r.id));
+    }
+    running.forEach(id => state.overlay.add(id));
   }
   if (state.selected === null && data.runs.length) {
     const newest = data.runs.slice().sort((a, b) => b.modified - a.modified)[0];
