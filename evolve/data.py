@@ -82,6 +82,10 @@ def tuned_comparison(config: Config, run_dir: Path, summary: dict) -> dict:
     from evolve.inspect.load import final_tasks
     from evolve.inspect.tuned import tuned_baselines
 
+    previous = _read_json(Path(run_dir) / "baselines.json")
+    if previous and previous.get("discovered", {}).get("final_fitness") == summary.get(
+            "final_fitness"):
+        return previous  # a resumed run that found nothing new: the same comparison
     select = final_tasks(config, split="select", n=config.tasks.select)
     final = final_tasks(config, split="final", n=config.tasks.final)
     budget = 60.0 * config.campaign.budget_minutes
@@ -97,6 +101,14 @@ def tuned_comparison(config: Config, run_dir: Path, summary: dict) -> dict:
     }
     write_json(Path(run_dir) / "baselines.json", result)
     return result
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def format_comparison(result: dict) -> str:

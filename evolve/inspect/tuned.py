@@ -65,10 +65,14 @@ def _grids(classification: bool) -> dict[str, tuple[type, dict, list[dict]]]:
 def task_fitness(model_class, params: dict, tasks: Sequence[Task],
                  max_abs_error: float = DEFAULT_MAX_ABS_ERROR) -> np.ndarray:
     """Fitness of a fresh ``model_class(**params)`` on each task (0 where fitting fails)."""
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+
     scores = []
     for task in tasks:
         try:
-            with warnings.catch_warnings():
+            # One thread: on tasks of a few hundred rows OpenMP's start-up and barriers cost
+            # more than they give (HistGradientBoosting took seconds per fit on two busy cores).
+            with warnings.catch_warnings(), threadpool_limits(limits=1):
                 warnings.simplefilter("ignore")
                 pred = model_class(**params).fit(task.train_x, task.train_y).predict(task.valid_x)
         except ValueError:  # e.g. a single class among a task's train examples
