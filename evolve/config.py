@@ -77,12 +77,12 @@ class MemoryConfig:
 class AlgorithmConfig:
     """``[algorithm]``: the search space (ops and sizes per component) and the initial algorithms."""
 
-    setup_ops: list = _f(["scalar_const_set"], "op names allowed in Setup", ops=True)
-    predict_ops: list = _f(["vector_inner_product"], "op names allowed in Predict", ops=True)
-    learn_ops: list = _f(["scalar_diff"], "op names allowed in Learn", ops=True)
-    init_sizes: list = _f([10, 2, 8], "instructions per component (Setup, Predict, Learn) at start", sizes=True)
-    min_sizes: list = _f([10, 2, 8], "fewest instructions per component", sizes=True)
-    max_sizes: list = _f([10, 2, 8], "most instructions per component", sizes=True)
+    setup_ops: tuple = _f(("scalar_const_set",), "op names allowed in Setup", ops=True)
+    predict_ops: tuple = _f(("vector_inner_product",), "op names allowed in Predict", ops=True)
+    learn_ops: tuple = _f(("scalar_diff",), "op names allowed in Learn", ops=True)
+    init_sizes: tuple = _f((10, 2, 8), "instructions per component (Setup, Predict, Learn) at start", sizes=True)
+    min_sizes: tuple = _f((10, 2, 8), "fewest instructions per component", sizes=True)
+    max_sizes: tuple = _f((10, 2, 8), "most instructions per component", sizes=True)
     initial: str = _f(
         "random",
         "initial population: random, no_op, a shipped algorithm (linear_sgd, logistic_sgd, "
@@ -98,7 +98,7 @@ class SearchConfig:
     population_size: int = _f(1000, "P: population size", min=2, max=10_000_000)
     tournament_size: int = _f(10, "T: tournament size (drawn with replacement)", min=1, max=10_000_000)
     mutate_prob: float = _f(0.9, "probability that a child is mutated (else copied)", min=0.0, max=1.0)
-    mutations: list = _f(list(MUTATIONS[:3]), "mutation operators drawn uniformly", choices=MUTATIONS)
+    mutations: tuple = _f(MUTATIONS[:3], "mutation operators drawn uniformly", choices=MUTATIONS)
     batch_size: int = _f(100, "children produced and evaluated per batch (throughput)", min=1, max=100000)
 
 
@@ -213,8 +213,8 @@ def _convert(path: str, value: Any, ftype: Any, meta: dict) -> Any:
     elif ftype is str:
         if not isinstance(value, str) or not _encodable(value):
             raise bad
-    elif ftype is list:
-        if not isinstance(value, list):
+    elif ftype is tuple:  # a TOML array; kept as a tuple, so a frozen config is really frozen
+        if not isinstance(value, list | tuple):
             raise bad
         if meta.get("sizes"):
             if len(value) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10000 for v in value):
@@ -231,7 +231,7 @@ def _convert(path: str, value: Any, ftype: Any, meta: dict) -> Any:
                     raise ConfigError(f"{path}: {v!r} is not allowed; choose from {', '.join(meta['choices'])}")
             if not value:
                 raise bad
-        return list(value)
+        return tuple(value)
     elif ftype is dict:
         if not isinstance(value, dict):
             raise bad
@@ -328,7 +328,7 @@ def _section_class(name: str) -> type:
 def _field_type(f: dataclasses.Field) -> Any:
     t = f.type
     if isinstance(t, str):
-        t = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "dict": dict}[t]
+        t = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple, "dict": dict}[t]
     origin = get_origin(t)
     return origin or (get_args(t)[0] if get_args(t) else t)
 
