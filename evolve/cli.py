@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "explain",
     "retune",
     "lineage",
+    "motifs",
 )
 
 

@@ -295,7 +295,7 @@ def format_lineage(chain: Sequence[Step], every_step: bool = False) -> str:
     previous = None
     for n, s in enumerate(chain):
         delta = 0.0 if previous is None else s.fitness - previous.fitness
-        if every_step or n in (0, len(chain) - 1) or abs(delta) > 1e-9:
+        if every_step or n in (0, len(chain) - 1) or abs(delta) >= 5e-5:  # shows as ±0.0001
             rows.append((str(s.step), str(s.id), "-" if s.parent_id < 0 else str(s.parent_id),
                          s.mutation, f"{s.fitness:.4f}", "" if previous is None else f"{delta:+.4f}",
                          s.changed))
@@ -308,7 +308,8 @@ def format_lineage(chain: Sequence[Step], every_step: bool = False) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths) + "  -------")
     if not every_step:
-        lines.append("(steps that left the fitness unchanged are not shown; --all shows them)")
+        lines.append("(steps that changed the fitness by less than 0.0001 are not shown; --all "
+                     "shows them)")
     return "\n".join(lines) + "\n"
 
 
