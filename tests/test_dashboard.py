@@ -94,6 +94,8 @@ def test_runs_table_statuses(client):
     summary = json.loads((Path(data["roots"][0]) / "finished" / "summary.json").read_text())
     assert finished["individuals"] == summary["individuals"]
     assert finished["final_fitness"] == pytest.approx(summary["final_fitness"])
+    running = next(r for r in data["runs"] if r["id"] == "0/group/running")
+    assert running["select_fitness"] == pytest.approx(summary["select_fitness"])  # from the checkpoint
     (experiment,) = data["experiments"]
     assert experiment["methods"][0]["ci95"] == [0.137, 0.694]
 
