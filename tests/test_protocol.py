@@ -279,3 +279,23 @@ def test_paired_interval():
     assert high - mean == pytest.approx(half)
     with pytest.raises(ValueError):
         paired_interval(a[:1], b[:1])
+
+
+# ---------------------------------------------------------------------------- ablation table
+
+
+def test_ablation_table_from_experiment_folders(tmp_path):
+    from evolve.ablation import main, row, table
+
+    runs = [{"success": s, "select_fitness": sel, "final_fitness": fin, "individuals": 1000}
+            for s, sel, fin in ((True, 0.70, 0.71), (False, 0.60, 0.61), (True, 0.80, 0.79))]
+    (tmp_path / "experiment.json").write_text(json.dumps(
+        {"runs": runs, "success_threshold": 0.65, "overrides": ["evaluation.fec=false"]}))
+    r = row("base", tmp_path)
+    assert (r["successes"], r["runs"]) == (2, 3)
+    assert 0.0 < r["ci95"][0] < 2 / 3 < r["ci95"][1] < 1.0
+    assert r["select"] == "0.7000 ± 0.1000" and r["final"].startswith("0.7033")
+    text = table([r])
+    assert "| base | 2/3 |" in text
+    assert main([f"base={tmp_path}"]) == 0 and main(["nodir"]) == 2
+    assert main([f"x={tmp_path / 'missing'}"]) == 2
