@@ -1,409 +1,31 @@
-"""Islands: several aging populations that evolve apart and exchange migrants (DESIGN.md, Search).
-
-Round r of an island campaign::
-
-    for every island i, in parallel (an executor: serial, processes or dask):
-        input(i, r) = output(i, r - 1), plus the migrants dealt to i after round r - 2
-        epoch: evolve migration_interval children by regularized evolution
-               (the first epoch of an experiment first builds and scores the initial population)
-    coordinator, once every island finished round r, in island order: count the individuals,
-        update the hall of fame, check each island's best child of the epoch on the select tasks
-        (as Campaign does); then deal migrants from the round-r outputs (:func:`deal_migrants`):
-        every island copies a uniformly random half of its members to a shared pool, the pool is
-        shuffled and dealt out, half a population per island; they arrive before round r + 2
-        (:func:`receive_migrants`: appended as the newest members, as many of the oldest die)
-
-Migration lags one round so that the rounds pipeline: an island that finishes round r + 1 has
-everything its round r + 2 needs, and starts it at once instead of waiting for the slowest island,
-the coordinator and the round trip (on two workers that wait was ~15% of a 10,000-child round).
-AutoML-Zero's own workers migrate asynchronously; this lag is the deterministic version of that.
-
-An island's state stays where its last epoch ran. Each island goes to the same worker every round
-(executor affinity), and the worker keeps the island as objects -- population members, the FEC
-table -- between its epochs (:class:`LiveIsland`), so a round ships only what the coordinator
-needs: out, the island's programs and fitness (to deal migrants from) and counters; in, the
-migrants and a few numbers. Every :data:`SNAPSHOT_ROUNDS` rounds the whole state (FEC table
-included) comes back as a snapshot. An epoch sent to a worker that does not hold its island (the
-worker died, or Dask placed it elsewhere) is answered "missing" and sent again with the island's
-last snapshot and the inputs of the rounds since, which the worker replays. Shipping the whole
-state every round cost ~7% of each epoch (packing and sorting a 90,000-entry FEC table,
-rebuilding 1,000 members, pickling ~2.6 MB each way), on the same cores as the search.
-
-An epoch is a function of its inputs alone: (config, island state after the previous round, n,
-migrants); the state is plain data (numpy arrays + JSON-able meta: programs, fitness, ring head,
-both RNG states, FEC cache, counters) wherever it travels, and a live island is labelled with the
-epoch that made it. Each epoch's inputs are fixed before it starts, and migration is drawn by the
-coordinator with its own seeded stream, in round order, so a seeded run gives the same result
-whichever executor runs it, however many workers it has, and whether workers died or lost their
-islands on the way (an epoch is rerun, or replayed, from the same inputs). The checkpoint holds
-every island as its last snapshot plus the inputs of the rounds since, and the migrants on their
-way; a resumed run equals the uninterrupted one.
-"""
+"""The coordinator: :class:`IslandCampaign`, the campaign loop over rounds of island epochs on an
+executor, pipelining, restarts, the hall of fame and the select checks, checkpoint and restore."""
 
 from __future__ import annotations
 
-import threading
-import tomllib
 import uuid
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from evolve import checkpoint_fields as fields
 from evolve.campaign import Campaign
-from evolve.config import Config, config_from_dict, to_toml
+from evolve.config import Config, to_toml
 from evolve.errors import CheckpointError, ConfigError
 from evolve.evolution import (
-    Population,
     as_individual,
-    initial_population,
-    make_hall_of_fame,
-    new_individual,
-    random_search,
-    regularized_evolution,
 )
 from evolve.executors import Executor, Job, make_executor
 from evolve.fec import FECCache
+from evolve.islands import epoch as residency
+from evolve.islands.checkpoint import CAMPAIGN_KEYS, check_migrants, check_program_arrays, prefixed
+from evolve.islands.epoch import WORLDS, epoch_task, replay_island, run_island_epoch, warm_island
+from evolve.islands.migration import deal_migrants
+from evolve.islands.state import fresh_island, island_population, island_streams, with_population
 from evolve.methods import METHODS, method
 from evolve.store import programs_from_arrays, programs_to_arrays, save_checkpoint
 from primitives.memory import ProgramError
 from primitives.program import validate
-
-# ---------------------------------------------------------------------------- island state
-
-
-def island_streams(seed: int, islands: int) -> tuple[np.random.SeedSequence, list[tuple[int, int]]]:
-    """The migration stream's seed and each island's (mutation, selection) seeds, all independent."""
-    children = np.random.SeedSequence(seed).spawn(islands + 1)
-    return children[0], [tuple(int(v) for v in c.generate_state(2, dtype=np.uint64)) for c in children[1:]]
-
-
-def mutation_state(rng: Any) -> int:
-    """The mutation stream's state as JSON (a :class:`primitives.rng.Stream` is one integer)."""
-    return int(rng.state)
-
-
-def set_mutation_state(rng: Any, state: Any) -> None:
-    rng.state = int(state)
-
-
-def fresh_island(mutation_rng: Any, selection_seed: int) -> dict:
-    """An island with no population yet, an empty FEC cache, the given mutation stream and a
-    fresh selection stream."""
-    meta = {
-        "mutation_rng": mutation_state(mutation_rng),
-        "selection_rng": np.random.PCG64(selection_seed).state,
-        "has_population": False,
-        "head": 0,
-        "evaluations": 0,
-        "evaluator_individuals": 0,
-        "hurdle_scores": [],
-    }
-    arrays = {"fec_keys": np.zeros(0, np.uint64), "fec_values": np.zeros(0), "fec_counts": np.zeros(2, np.int64)}
-    return {"meta": meta, "arrays": arrays}
-
-
-def island_population(island: dict) -> Population | None:
-    meta, arrays = island["meta"], island["arrays"]
-    if not meta["has_population"]:
-        return None
-    fitness = np.array(arrays["population_fitness"], dtype=np.float64)
-    sizes = np.asarray(arrays["population_sizes"], dtype=np.int64).reshape(-1, 3)
-    instructions, constants = arrays["population_instructions"], arrays["population_constants"]
-    ends = np.cumsum(sizes.sum(axis=1))
-    if (sizes < 0).any() or len(fitness) != len(sizes) or (ends[-1] if len(ends) else 0) != len(instructions):
-        raise ValueError("island population arrays are inconsistent")
-    # Members share the state's arrays (members are never modified in place: children are copies).
-    members = []
-    start = 0
-    for end, size, fit in zip(ends.tolist(), sizes.tolist(), fitness.tolist(), strict=True):
-        ind = new_individual(instructions[start:end], constants[start:end], tuple(size))
-        ind.fitness.wvalues = (fit,)
-        members.append(ind)
-        start = end
-    return Population(members, fitness, int(meta["head"]))
-
-
-def with_population(island: dict, population: Population | None) -> dict:
-    """A copy of ``island`` holding ``population`` (None: no population)."""
-    arrays = {k: v for k, v in island["arrays"].items() if not k.startswith("population_")}
-    if population is not None:
-        arrays.update(programs_to_arrays(population.members, "population"))
-        arrays["population_fitness"] = np.asarray(population.fitness, dtype=np.float64).copy()
-    meta = {**island["meta"], "has_population": population is not None,
-            "head": population.head if population is not None else 0}
-    return {"meta": meta, "arrays": arrays}
-
-
-# ---------------------------------------------------------------------------- the epoch (workers)
-
-class _Worlds(threading.local):
-    """Each thread's worlds: a Dask worker with several threads runs several epochs at once, and
-    a world (streams, evaluator) serves one epoch at a time."""
-
-    def __init__(self) -> None:
-        self.by_config: dict[str, Campaign] = {}
-
-
-_WORLDS = _Worlds()
-
-SNAPSHOT_ROUNDS = 8
-"""An island's whole state (FEC table included) comes back to the coordinator after every round
-r with (r + 1) % SNAPSHOT_ROUNDS == 0; other rounds return only what the coordinator uses (program
-arrays, counters). A state rebuilt from a snapshot replays at most this many epochs."""
-
-RESIDENT_RUNS = 4
-"""Campaigns whose islands a worker keeps between epochs (the most recently used)."""
-
-_RESIDENT: dict[str, dict[int, LiveIsland]] = {}  # run key -> island -> live island
-_RESIDENT_LOCK = threading.Lock()  # a live island is taken out while its epoch runs
-
-
-def _world(config_toml: str) -> Campaign:
-    """Tasks, evaluator and toolbox of a config, built once per process (keyed by the TOML text)."""
-    worlds = _WORLDS.by_config
-    world = worlds.get(config_toml)
-    if world is None:
-        worlds.clear()
-        world = Campaign(config_from_dict(tomllib.loads(config_toml)), Path("."), quiet=True)
-        worlds[config_toml] = world
-    return world
-
-
-class LiveIsland:
-    """An island as objects (population members, FEC table), as an epoch uses it. A worker keeps
-    the live island its epoch left behind, labelled with that epoch's ``token``, so that the
-    island's next epoch, sent to the same worker, neither ships nor rebuilds it."""
-
-    def __init__(self, meta: dict, population: Population | None, cache: FECCache, token: int | None = None) -> None:
-        self.meta = meta
-        self.population = population
-        self.cache = cache
-        self.token = token
-
-    @classmethod
-    def from_state(cls, state: dict, fec_cache_size: int) -> LiveIsland:
-        cache = FECCache(fec_cache_size)
-        cache.load_arrays(state["arrays"])
-        return cls(dict(state["meta"]), island_population(state), cache)
-
-    def receive(self, reset: bool, migrants: dict | None) -> None:
-        """What arrives before an epoch: a new experiment drops the population (it is rebuilt by
-        the epoch); migrants join as the newest members, as many of the oldest die (as
-        :func:`receive_migrants` on arrays)."""
-        if reset:
-            self.population = None
-        if migrants is not None:
-            if self.population is None:
-                raise ValueError("migrants for an island without a population")
-            members, fitness = _members(migrants)
-            if len(members) > len(self.population.members):
-                raise ValueError(f"{len(members)} migrants for a population of {len(self.population.members)}")
-            self.population.replace_oldest_many(members, fitness)
-
-    def evolve(self, world: Campaign, n: int) -> tuple[int, list]:
-        """``n`` children of regularized evolution (a first epoch first builds and scores the
-        population; random search: ``n`` random programs). Returns (individuals produced, the
-        epoch's hall of fame)."""
-        meta, s = self.meta, world.config.search
-        set_mutation_state(world.mutation_rng, meta["mutation_rng"])
-        world.selection_rng.bit_generator.state = meta["selection_rng"]
-        evaluator = world.evaluator
-        evaluator.cache = self.cache
-        evaluator.evaluations = int(meta["evaluations"])
-        evaluator.individuals = int(meta["evaluator_individuals"])
-        evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
-        halloffame = make_hall_of_fame(world.config.campaign.hall_of_fame_size)
-        added = 0
-        if not method(s.method).keeps_population:
-            random_search(world.toolbox, n, s.batch_size, halloffame, keep_children=False)
-        else:
-            if self.population is None:
-                self.population = initial_population(world.toolbox, s.population_size, s.batch_size, world.make_member)
-                halloffame.update(self.population.members)
-                added += s.population_size
-            if n:
-                regularized_evolution(
-                    self.population, world.toolbox, n, s.mutate_prob, world.selection_rng, s.batch_size,
-                    halloffame, keep_children=False,
-                )
-        self.meta = {
-            **meta,
-            "mutation_rng": mutation_state(world.mutation_rng),
-            "selection_rng": world.selection_rng.bit_generator.state,
-            "evaluations": evaluator.evaluations,
-            "evaluator_individuals": evaluator.individuals,
-            "hurdle_scores": list(evaluator.hurdle_scores),
-        }
-        return added + n, list(halloffame)
-
-    def view(self) -> dict:
-        """The island as plain data without its FEC table: what the coordinator needs every round
-        (programs to deal migrants from, fitness, counters)."""
-        arrays = {"fec_counts": np.array([self.cache.hits, self.cache.misses], dtype=np.int64)}
-        return with_population({"meta": self.meta, "arrays": arrays}, self.population)
-
-    def state(self) -> dict:
-        """The whole island as plain data (:func:`fresh_island`'s layout): checkpoints, snapshots."""
-        return with_population({"meta": self.meta, "arrays": self.cache.to_arrays()}, self.population)
-
-
-def _members(arrays: dict) -> tuple[list, np.ndarray]:
-    population = island_population({"meta": {"has_population": True, "head": 0}, "arrays": arrays})
-    return population.members, population.fitness
-
-
-def _remember(key: str, island: int, live: LiveIsland) -> None:
-    with _RESIDENT_LOCK:
-        islands = _RESIDENT.pop(key, {})
-        islands[island] = live
-        _RESIDENT[key] = islands  # most recently used last
-        while len(_RESIDENT) > RESIDENT_RUNS:
-            del _RESIDENT[next(iter(_RESIDENT))]
-
-
-def _take(key: str, island: int) -> LiveIsland | None:
-    with _RESIDENT_LOCK:
-        return _RESIDENT.get(key, {}).pop(island, None)
-
-
-def run_island_epoch(task: dict) -> dict:
-    """One island evolves ``task["n"]`` children (see the module docstring for the round).
-
-    The task: ``config`` (TOML text), ``key`` (the campaign's run key) and ``island``, the epoch's
-    ``token``; where the island comes from: ``base`` = ``{"state": island state, "replay": [inputs
-    of the epochs after it]}``, or None for the live island this worker kept from the epoch whose
-    token is ``expect``; the epoch's inputs ``n``, ``reset`` (a new experiment: drop the
-    population), ``migrants`` (program arrays or None); ``snapshot``: return the whole state.
-
-    Returns ``{"view": the island without its FEC table (:meth:`LiveIsland.view`), "added":
-    individuals produced, "best": the epoch's hall of fame as program arrays + "hof_fitness"}``,
-    plus ``"state"`` (the whole island) when asked; or ``{"missing": True}`` when this worker does
-    not hold the live island ``expect`` names (it died since, or the scheduler sent the epoch
-    elsewhere): the coordinator then sends it again with a ``base``. The result is a function of
-    the task alone (the live island is labelled with the token of the epoch that left it), and
-    the task is not modified.
-    """
-    world = _world(task["config"])
-    key, island = task["key"], int(task["island"])
-    base = task.get("base")
-    if base is not None:
-        live = LiveIsland.from_state(base["state"], world.config.evaluation.fec_cache_size)
-        _replay(live, world, base["replay"])
-    else:
-        live = _take(key, island)
-        if live is None or live.token != task["expect"]:
-            return {"missing": True}
-    live.receive(bool(task["reset"]), task["migrants"])
-    added, hof = live.evolve(world, int(task["n"]))
-    live.token = task["token"]
-    _remember(key, island, live)
-    best = programs_to_arrays(hof, "hof")
-    best["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
-    result = {"view": live.view(), "added": added, "best": best}
-    if task["snapshot"]:
-        result["state"] = live.state()
-    return result
-
-
-def epoch_task(config_toml: str, state: dict, n: int, key: str = "", island: int = 0) -> dict:
-    """A task that evolves ``state`` (an island as plain data) by ``n`` children and returns the
-    whole new state: the epoch as a pure function (warm-up, tests, replays)."""
-    return {"config": config_toml, "key": key, "island": island, "token": 0, "expect": None, "n": n,
-            "reset": False, "migrants": None, "snapshot": True, "base": {"state": state, "replay": []}}
-
-
-def replay_island(config_toml: str, state: dict, replay: list[dict]) -> dict:
-    """``state`` after the epochs ``replay`` lists (their n, reset, migrants), in this process."""
-    if not replay:
-        return state
-    world = _world(config_toml)
-    live = LiveIsland.from_state(state, world.config.evaluation.fec_cache_size)
-    _replay(live, world, replay)
-    return live.state()
-
-
-def _replay(live: LiveIsland, world: Campaign, replay: list[dict]) -> None:
-    for step in replay:
-        live.receive(bool(step["reset"]), step["migrants"])
-        live.evolve(world, int(step["n"]))
-
-
-def warm_island(task: dict) -> None:
-    """A throw-away :func:`run_island_epoch` (keeps the world it builds for the real epochs, not
-    the island)."""
-    run_island_epoch(task)
-    with _RESIDENT_LOCK:
-        _RESIDENT.pop(task["key"], None)
-
-
-# ---------------------------------------------------------------------------- migration
-
-
-def deal_migrants(islands: list[dict], rng: np.random.Generator) -> list[dict] | None:
-    """Every island copies a random half of its members to a shared pool; the pool is shuffled
-    and dealt out, ``P // 2`` migrants per island (an island may get some of its own emigrants).
-    Returns each island's migrants as program arrays (``population_*`` keys, in arrival order),
-    or None when there is nothing to exchange (one island, or an island without a population).
-
-    Index arithmetic on the islands' program arrays: no individuals are built, no loop over
-    members; a test compares it with the object-by-object version, draw for draw."""
-    if len(islands) < 2 or not all(island["meta"]["has_population"] for island in islands):
-        return None
-    table = _member_table([island["arrays"] for island in islands])
-    size = len(islands[0]["arrays"]["population_fitness"])
-    half = size // 2
-    pool = np.concatenate([i * size + rng.choice(size, size=half, replace=False) for i in range(len(islands))])
-    order = rng.permutation(len(pool))
-    return [_gather(table, pool[order[i * half : (i + 1) * half]]) for i in range(len(islands))]
-
-
-def receive_migrants(island: dict, migrants: dict) -> dict:
-    """``island`` with ``migrants`` appended as its newest members; as many of its oldest die."""
-    arrays = island["arrays"]
-    size, half = len(arrays["population_fitness"]), len(migrants["population_fitness"])
-    head = int(island["meta"]["head"])
-    table = _member_table([arrays, migrants])
-    source = np.arange(size)
-    source[(head + np.arange(half)) % size] = size + np.arange(half)
-    new_arrays = {k: v for k, v in arrays.items() if not k.startswith("population_")}
-    new_arrays.update(_gather(table, source))
-    return {"meta": {**island["meta"], "head": (head + half) % size}, "arrays": new_arrays}
-
-
-def migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
-    """Synchronous migration: :func:`deal_migrants`, then every island receives its share at
-    once. Returns new island states (the given ones are not modified)."""
-    shares = deal_migrants(islands, rng)
-    if shares is None:
-        return list(islands)
-    return [receive_migrants(island, share) for island, share in zip(islands, shares, strict=True)]
-
-
-def _member_table(arrays: list[dict[str, np.ndarray]]) -> tuple:
-    """The members of several populations numbered one after the other: (sizes, row starts,
-    rows, instructions, constants, fitness)."""
-    sizes = np.concatenate([a["population_sizes"].reshape(-1, 3) for a in arrays]).astype(np.int64)
-    lengths = sizes.sum(axis=1)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    instructions = np.concatenate([a["population_instructions"] for a in arrays])
-    constants = np.concatenate([a["population_constants"] for a in arrays])
-    fitness = np.concatenate([a["population_fitness"] for a in arrays]).astype(np.float64)
-    return sizes, starts, lengths, instructions, constants, fitness
-
-
-def _gather(table: tuple, members: np.ndarray) -> dict[str, np.ndarray]:
-    """Program arrays of the chosen members, in that order."""
-    sizes, starts, lengths, instructions, constants, fitness = table
-    chosen = lengths[members]
-    # rows back to back: each member's first row, repeated over its rows, plus a running offset
-    rows = np.repeat(starts[members] - np.concatenate([[0], np.cumsum(chosen)[:-1]]), chosen) + np.arange(chosen.sum())
-    return {"population_sizes": sizes[members], "population_instructions": instructions[rows],
-            "population_constants": constants[rows], "population_fitness": fitness[members]}
-
-
-# ---------------------------------------------------------------------------- the coordinator
 
 
 class IslandCampaign(Campaign):
@@ -460,7 +82,7 @@ class IslandCampaign(Campaign):
         warm_task = epoch_task(self.config_toml, self.snapshots[0][1], 1, key=f"warm-{self.run_key}")
         if self.config.campaign.executor != "serial":
             warm_island(warm_task)
-            _WORLDS.by_config.clear()
+            WORLDS.by_config.clear()
         self.executor.warm(warm_island, warm_task)
         try:
             return super().run()
@@ -519,7 +141,7 @@ class IslandCampaign(Campaign):
         migrants = self.incoming[r][i] if r in self.incoming else None
         self.inputs[i][r] = {"n": self._round_size(r), "reset": reset, "migrants": migrants}
         task = {"config": self.config_toml, "key": self.run_key, "island": i, "token": self.next_token,
-                "expect": expect, **self.inputs[i][r], "snapshot": (r + 1) % SNAPSHOT_ROUNDS == 0,
+                "expect": expect, **self.inputs[i][r], "snapshot": (r + 1) % residency.SNAPSHOT_ROUNDS == 0,
                 "base": self._base(i, r) if expect is None else None}
         self.next_token += 1
         self.jobs[(i, r)] = self.executor.start(self.epoch_function, task, affinity=i)
@@ -627,7 +249,7 @@ class IslandCampaign(Campaign):
     # ------------------------------------------------------------------ checkpoints
 
     def checkpoint(self) -> None:
-        meta = {key: getattr(self, key, None) for key in _CAMPAIGN_KEYS}
+        meta = {key: getattr(self, key, None) for key in CAMPAIGN_KEYS}
         meta.update({
             "config": self.config_toml,  # what resume runs (config.toml is checked against it)
             "seconds": self.seconds,
@@ -664,7 +286,7 @@ class IslandCampaign(Campaign):
         try:
             if len(meta["islands"]) != len(self.islands):
                 raise ValueError(f"{len(meta['islands'])} islands in the checkpoint, {len(self.islands)} in the config")
-            for key, kind in _CAMPAIGN_KEYS.items():
+            for key, kind in CAMPAIGN_KEYS.items():
                 setattr(self, key, kind(meta.get(key)) if key == "individuals_to_success" else kind(meta[key]))
             individuals = fields.count(meta, "individuals")
             for key in ("experiment", "experiment_start", "last_improvement"):
@@ -683,22 +305,22 @@ class IslandCampaign(Campaign):
             if len(snapshot_rounds) != len(self.islands) or len(replays) != len(self.islands):
                 raise ValueError("snapshot_rounds and replay must have an entry per island")
             for i, island_meta in enumerate(meta["islands"]):
-                snapshot = {"meta": island_meta, "arrays": _prefixed(arrays, f"island{i}_")}
+                snapshot = {"meta": island_meta, "arrays": prefixed(arrays, f"island{i}_")}
                 self._check_island(snapshot)
                 s, records = int(snapshot_rounds[i]), replays[i]
                 if (not -1 <= s < self.round or not isinstance(records, list) or len(records) != self.round - s - 1
                         or [int(step["round"]) for step in records] != list(range(s + 1, self.round))):
                     raise ValueError(f"island {i}: a snapshot of round {s} and the replay {records!r} "
                                      f"do not lead to round {self.round}")
-                replay = [self._replay_step(step, _prefixed(arrays, f"replay{i}_{int(step['round'])}_")) for step in records]
+                replay = [self._replay_step(step, prefixed(arrays, f"replay{i}_{int(step['round'])}_")) for step in records]
                 # the island before round self.round, rebuilt here once (a first epoch ships it)
                 state = replay_island(self.config_toml, snapshot, replay)
                 self.islands[i], self.snapshots[i] = state, (self.round - 1, state)
             for r in meta["incoming"]:
                 shares = []
                 for i in range(len(self.islands)):
-                    share = _prefixed(arrays, f"incoming{int(r)}_island{i}_")
-                    _check_migrants(share, self.islands[i])
+                    share = prefixed(arrays, f"incoming{int(r)}_island{i}_")
+                    check_migrants(share, self.islands[i])
                     for program in programs_from_arrays(share, "population"):
                         validate(program, self.memory)
                     shares.append(share)
@@ -720,7 +342,7 @@ class IslandCampaign(Campaign):
             raise ValueError(f"replay step {step!r}: n must be 0..migration_interval, reset and migrants booleans")
         if not has_migrants:
             return {"n": n, "reset": reset, "migrants": None}
-        _check_program_arrays(share)
+        check_program_arrays(share)
         for program in programs_from_arrays(share, "population"):
             validate(program, self.memory)
         return {"n": n, "reset": reset, "migrants": share}
@@ -748,37 +370,3 @@ class IslandCampaign(Campaign):
         if population is not None:
             if not 0 <= population.head < len(population.members):
                 raise ValueError(f"head {population.head} outside 0..{len(population.members) - 1}")
-
-
-def _check_program_arrays(share: dict[str, np.ndarray]) -> None:
-    """Program arrays read from a checkpoint (``population_*``): consistent with each other."""
-    programs_from_arrays(share, "population")  # dtypes, shapes, op codes (addresses: by the caller)
-    fields.fitness_array(share, "population_fitness", len(np.asarray(share["population_sizes"])))
-    sizes = np.asarray(share["population_sizes"])
-    fitness, rows = share["population_fitness"], sizes.sum() if sizes.size else 0
-    if (sizes.ndim != 2 or sizes.shape[1] != 3 or (sizes < 0).any() or len(fitness) != len(sizes)
-            or len(share["population_instructions"]) != rows or len(share["population_constants"]) != rows):
-        raise ValueError("program arrays in the checkpoint are inconsistent")
-
-
-def _check_migrants(share: dict[str, np.ndarray], island: dict) -> None:
-    """Migrants read from a checkpoint: consistent program arrays, at most a population of them."""
-    _check_program_arrays(share)
-    if not island["meta"]["has_population"] or len(share["population_fitness"]) > len(island["arrays"]["population_fitness"]):
-        raise ValueError("migrants in the checkpoint are inconsistent")
-
-
-def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-
-
-def _optional_float(value: float | None) -> float | None:
-    return None if value is None else float(value)
-
-
-_CAMPAIGN_KEYS = {
-    "experiment": int, "individuals": int, "experiment_start": int, "last_improvement": int,
-    "experiment_best": float, "candidate_search": float, "candidate_select": float,
-    "success": bool, "seconds_to_success": _optional_float,
-    "individuals_to_success": lambda v: None if v is None else int(v),
-}
