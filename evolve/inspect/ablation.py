@@ -234,7 +234,7 @@ def _fmt(v: float, digits: int = 4) -> str:
 def knockout_table(ablation: Ablation) -> str:
     """Knock-outs ranked by Δ fitness, most harmful first."""
     rows = [("rank", "where", "instruction", "knocked out", "Δ fitness", "effect")]
-    rows += [(str(k.rank), k.where(), k.text, _fmt(k.fitness), f"{k.delta:+.4f}",
+    rows += [(str(k.rank), k.where(), k.text, _fmt(k.fitness), f"{round(k.delta, 4) + 0.0:+.4f}",
               f"{MARKS[k.verdict]} {k.verdict}") for k in ablation.knockouts]
     return _columns(rows, right=(0, 3, 4))
 
@@ -276,7 +276,7 @@ def marked_program(program: Program, ablation: Ablation) -> str:
                 continue
             text = short_text(program, i)
             k = by_index.get(i)
-            note = f"  # {MARKS[k.verdict]} #{k.rank} Δ {k.delta:+.4f}" if k else ""
+            note = f"  # {MARKS[k.verdict]} #{k.rank} Δ {round(k.delta, 4) + 0.0:+.4f}" if k else ""
             lines.append(f"  {text.ljust(28)}{note}")
         start += size
     return "\n".join(lines) + "\n"
