@@ -116,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
         out = {"program": str(args.program), "tasks": where, **result.as_dict(),
                "summary": ab.dependence_summary(result), "decoupling": coupling.as_dict()}
         if math_lines is not None:
-            out["math"] = [{"line": line, "changed_by": [k.rank for k in ks]}
-                           for line, ks in math_lines]
+            out["math"] = {"lines": [{"line": line, "changed_by": [k.rank for k in ks]}
+                                     for line, ks in math_lines.lines],
+                           "structural": [k.rank for k in math_lines.structural]}
         if rows is not None:
             out["probe"] = {"seconds": probe_seconds, "rows": [r.as_dict() for r in rows]}
         print(json.dumps(out, indent=1))
