@@ -6,11 +6,15 @@ from __future__ import annotations
 import itertools
 import random
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import evolve.evolution as evolution
 from evolve.campaign import resume_campaign, start_campaign
 from evolve.cli import main
+from evolve.errors import CheckpointError
 from evolve.inspect.lineage import LINEAGE_FILE, chain_of, infer_mutation, read_lineage
 from evolve.mutation import MUTATORS, SearchSpace
 from primitives.memory import MemorySpec
@@ -105,3 +109,43 @@ def test_missing_or_broken_lineage_is_a_clear_error(tmp_path, capsys):
     assert main(["lineage", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "lineage.csv" in err and "Traceback" not in err
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=300) | st.text(max_size=300).map(str.encode),
+       header=st.booleans())
+def test_hostile_lineage_file_is_one_error_or_a_view(tmp_path_factory, content, header, capsys):
+    run_dir = tmp_path_factory.mktemp("run")
+    prefix = b"program,step,id,parent_id,mutation,fitness,copies,changed\n" if header else b""
+    (run_dir / LINEAGE_FILE).write_bytes(prefix + content)
+    code = main(["lineage", str(run_dir)])
+    err = capsys.readouterr().err
+    assert code in (0, 2) and "Traceback" not in err
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_corrupt_lineage_in_checkpoints_is_a_clear_error(tmp_path):
+    campaign = _small_run(tmp_path / "r", 1500)
+    original_step = campaign._step
+
+    def step_then_stop():
+        original_step()
+        if campaign.individuals >= 800:
+            campaign._stop_signal = True
+
+    campaign._step = step_then_stop
+    campaign.run()
+    corrupted = 0
+    for name in ("checkpoint.npz", "checkpoint.prev.npz"):
+        path = tmp_path / "r" / name
+        arrays = dict(np.load(path, allow_pickle=False)) if path.exists() else {}
+        if "lineage_parent" not in arrays:  # e.g. written before the first population
+            path.unlink(missing_ok=True)
+            continue
+        arrays["lineage_parent"] = arrays["lineage_parent"][::-1].copy()  # children before parents
+        np.savez(path, **arrays)
+        corrupted += 1
+    assert corrupted
+    with pytest.raises(CheckpointError, match="lineage"):
+        resume_campaign(tmp_path / "r", quiet=True)

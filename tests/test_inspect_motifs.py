@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from evolve.cli import main
 from evolve.inspect.motifs import canonical, find_motifs
@@ -88,3 +90,13 @@ def test_motifs_command(tmp_path, capsys):
     assert any(m["motif"] == RULE and m["count"] == 3 for m in data["motifs"])
     assert main(["motifs", str(paths[0]), "--min-count", "0"]) == 2
     assert main(["motifs", str(tmp_path / "missing.txt")]) == 2
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200), extra=st.sampled_from(["", "--hof=2", "--min-count=1", "--json"]))
+def test_fuzzed_program_files_never_trace(tmp_path_factory, text, extra, capsys):
+    path = tmp_path_factory.mktemp("m") / "p.txt"
+    path.write_text(text)
+    argv = ["motifs", str(path), str(path)] + ([extra] if extra else [])
+    assert main(argv) in (0, 2)
+    assert "Traceback" not in capsys.readouterr().err

@@ -177,17 +177,25 @@ def read_lineage(run_dir: Path) -> list[Step]:
         raise EvolveError(f"{run_dir}: no {LINEAGE_FILE} (runs record lineage since this "
                           "version, for one-population regularized evolution)")
     steps = []
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != FIELDS:
-            raise EvolveError(f"{path}: header {reader.fieldnames}; expected {list(FIELDS)}")
-        for n, row in enumerate(reader, 2):
-            try:
-                steps.append(Step(row["program"], int(row["step"]), int(row["id"]),
-                                  int(row["parent_id"]), row["mutation"], float(row["fitness"]),
-                                  int(row["copies"]), row["changed"]))
-            except (TypeError, ValueError) as error:
-                raise EvolveError(f"{path} line {n}: {error}") from None
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != FIELDS:
+                raise EvolveError(f"{path}: header {reader.fieldnames}; expected {list(FIELDS)}")
+            for n, row in enumerate(reader, 2):
+                try:
+                    steps.append(Step(row["program"], int(row["step"]), int(row["id"]),
+                                      int(row["parent_id"]), row["mutation"],
+                                      float(row["fitness"]), int(row["copies"]), row["changed"]))
+                except (TypeError, ValueError) as error:
+                    raise EvolveError(f"{path} line {n}: {error}; expected {', '.join(FIELDS)} "
+                                      "(integers but mutation, fitness and changed)") from None
+    except UnicodeDecodeError:
+        raise EvolveError(f"{path}: not UTF-8 text") from None
+    except csv.Error as error:
+        raise EvolveError(f"{path}: not a CSV file ({error})") from None
+    if not steps:
+        raise EvolveError(f"{path}: no steps")
     return steps
 
 
