@@ -29,7 +29,7 @@ class _Evolved(BaseEstimator):
     _task = ""
 
     def __init__(self, budget_minutes: float = 1.0, max_evaluations: int = 0, seed: int = 0,
-                 features_size: int = 8, epochs: int = 1, n_projections: int = 1,
+                 features_size: int = 8, epochs: int = 1, n_projections: int = 5,
                  preset: str = "dataset", overrides: tuple = (), run_root: str | None = None,
                  on_progress=None, verbose: bool = False):
         self.budget_minutes = budget_minutes

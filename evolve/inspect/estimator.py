@@ -328,16 +328,18 @@ def load_module(source: str, name: str | None = None):
 
 
 def run_estimator_source(run_dir: str | Path, class_name: str = "DiscoveredAlgorithm",
-                         n_projections: int = 1, eval_type: str | None = None) -> str:
+                         n_projections: int = 5, eval_type: str | None = None) -> str:
     """The estimator module of a run directory's discovered program (``best.txt``), with the run's
-    task type, memory, ``max_abs_error``, F and epochs as the constructor defaults."""
+    task type, memory, ``max_abs_error``, F and epochs as the constructor defaults, and five
+    projections averaged (measured on the diabetes run's regressor, scikit-learn's regression
+    check data: R^2 0.33 with one projection, 0.54 with five)."""
     from evolve.inspect.load import eval_type_of, load_source
     from evolve.inspect.math import program_math
     from evolve.inspect.prune import prune
 
     source = load_source(Path(run_dir))
     pruned = prune(source.program)
-    eval_type = eval_type or eval_type_of(source)
+    eval_type = eval_type or _data_eval_type(Path(run_dir)) or eval_type_of(source)
     config = source.config
     features_size = epochs = None
     if config is not None:
@@ -358,7 +360,18 @@ def run_estimator_source(run_dir: str | Path, class_name: str = "DiscoveredAlgor
         math_text=math_text, title=f"The algorithm discovered in {Path(run_dir).name}")
 
 
-def load_estimator(run_dir: str | Path, n_projections: int = 1, **params):
+def _data_eval_type(run_dir: Path) -> str | None:
+    """A data run's task type from its ``data.json`` (no need for the data file itself)."""
+    import json
+
+    try:
+        task = json.loads((run_dir / "data.json").read_text()).get("task")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return {"classification": "accuracy", "regression": "rms"}.get(task)
+
+
+def load_estimator(run_dir: str | Path, n_projections: int = 5, **params):
     """An unfitted estimator of the algorithm a run discovered (the class ``evolve export RUN
     --to python`` writes, imported in memory); ``params`` set its hyperparameters."""
     module = load_module(run_estimator_source(run_dir, n_projections=n_projections))
