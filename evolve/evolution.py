@@ -9,7 +9,7 @@ Fitness is one value, maximised (``creator.FitnessMax``); individuals are
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from deap import base, creator, tools
@@ -58,9 +58,31 @@ def as_individual(program: Program, fitness: float | None = None) -> Program:
 
 def link_parents(children: Sequence[Program], parents: Sequence[Program]) -> None:
     """Lineage (:mod:`evolve.inspect.lineage`): each child keeps the individual it was bred from.
-    One attribute per child; ancestors no living individual descends from are freed as usual."""
+    One attribute per child; ancestors no living individual descends from are freed as usual.
+    """
     for child, parent in zip(children, parents, strict=True):
         child.parent = parent
+
+
+#: Children between two compactions of the population's ancestors (:func:`compact_ancestors`).
+COMPACT_EVERY = 50_000
+
+
+def compact_ancestors(members: Sequence[Program]) -> None:
+    """Ancestors of ``members`` get arrays of their own. The batch mutator's children are views
+    of one buffer per brood; an ancestor holding a view keeps its whole brood's buffer alive
+    (measured: 800 buffers, ~90 MB, after 300k children of linear-demo without this). Walks each
+    ancestor once and copies only the views, every :data:`COMPACT_EVERY` children (measured on
+    linear-demo: ~1% of the search's CPU time; ancestors younger than that still hold views)."""
+    seen: set[int] = set()
+    for ind in members:
+        node = getattr(ind, "parent", None)
+        while node is not None and id(node) not in seen:
+            seen.add(id(node))
+            if node.instructions.base is not None:
+                node.instructions = node.instructions.copy()
+                node.constants = node.constants.copy()
+            node = getattr(node, "parent", None)
 
 
 def _copy_sharing_lineage(ind: Program, memo: dict | None = None) -> Program:
@@ -200,6 +222,7 @@ class Population:
     members: list[Program]
     fitness: np.ndarray
     head: int = 0
+    since_compaction: int = field(default=0, compare=False, repr=False)  # lineage bookkeeping
 
     def replace_oldest(self, child: Program, fitness: float) -> None:
         self.members[self.head] = child
@@ -307,6 +330,10 @@ def regularized_evolution(
         link_parents(children, parents)
         fitness = evaluate_and_assign(toolbox, children)
         population.replace_oldest_many(children, fitness)
+        population.since_compaction += k
+        if population.since_compaction >= COMPACT_EVERY:
+            compact_ancestors(population.members)
+            population.since_compaction = 0
         if halloffame is not None:
             update_hall_of_fame(halloffame, children, fitness)
         if keep_children:
