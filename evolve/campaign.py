@@ -25,6 +25,7 @@ import numpy as np
 from deap import tools
 
 from evolve import checkpoint_fields as fields
+from evolve import protocol
 from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.config import Config, config_from_dict, read_toml, to_toml
 from evolve.errors import CheckpointError, ConfigError
@@ -35,19 +36,16 @@ from evolve.evolution import (
     Population,
     as_individual,
     as_sized,
-    evaluate_sized,
-    initial_population,
+    evaluate_and_assign,
     make_hall_of_fame,
     make_statistics,
     make_toolbox,
-    nsga2_generation,
-    nsga2_survivors,
-    random_search,
-    regularized_evolution,
 )
 from evolve.fec import FECCache
+from evolve.inspect.lineage import lineage_to_arrays, record_lineage, restore_lineage
 from evolve.inspect.prune import prune
 from evolve.metadata import run_metadata
+from evolve.methods import method
 from evolve.mutation import SearchSpace
 from evolve.progress import (
     ProgressCallback,
@@ -103,7 +101,13 @@ class Campaign:
         c = config
         suite = make_suite(c.problem.name, c.problem.params)
         holdout = make_suite(c.problem.name, {**c.problem.params, **c.problem.select})
-        self.search_batch = TaskBatch.from_tasks(get_tasks(suite, "search", c.tasks.search, c.seed))
+        del suite  # the search tasks come from protocol.SearchTasks (fixed unless resampled)
+        self.search_tasks = protocol.SearchTasks(c)
+        self.draw = 0  # which draw of search tasks is current (0 when resampling is off)
+        self.search_batch = self.search_tasks.batch(0)
+        self.funnel_batch = protocol.funnel_batch(c)
+        self.funnel_best = -1.0
+        self.select_curve: list[tuple] = []  # one row per select check (protocol.CURVE_COLUMNS)
         self.select_batch = TaskBatch.from_tasks(get_tasks(holdout, "select", c.tasks.select, c.seed))
         self.final_batch = TaskBatch.from_tasks(get_tasks(holdout, "final", c.tasks.final, c.seed))
         self.memory = MemorySpec(c.memory.scalars, c.memory.vectors, c.memory.matrices)
@@ -149,6 +153,7 @@ class Campaign:
         self.experiment_best = -1.0
         self.last_improvement = 0
         self.candidate: Program | None = None
+        self.candidate_ancestor: Program | None = None  # the candidate as bred: its lineage
         self.candidate_search = 0.0
         self.candidate_select = -1.0
         self.success = False
@@ -167,12 +172,20 @@ class Campaign:
         if name in BUILTIN_ALGORITHMS:
             return load_algorithm(name)
         path = Path(name)
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except (OSError, ValueError):  # a NUL in the name, a path too long
+            is_file = False
+        if not is_file:
             raise ConfigError(
-                f"{field} = {name!r}: expected {', '.join(BUILTIN_ALGORITHMS)} or a program file"
+                f"{field} = {name[:200]!r}: expected {', '.join(BUILTIN_ALGORITHMS)} or a program file"
                 + (" (or random, no_op)" if field == "algorithm.initial" else "")
             )
-        return parse_program(path.read_text(), source=str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{field} = {name!r}: cannot read it as program text ({type(exc).__name__})") from None
+        return parse_program(text, source=f"{field} = {name}")
 
     def _initial_program(self) -> Program | None:
         initial = self.config.algorithm.initial
@@ -182,7 +195,10 @@ class Campaign:
         validate(program, self.memory)
         return program
 
-    def _make_member(self) -> Program:
+    def make_member(self) -> Program:
+        """A new member of an initial population (the ``algorithm.initial`` / ``restart_from`` rule)."""
+        if self.config.campaign.restart_from == "best" and self.experiment > 1 and self.candidate is not None:
+            return as_individual(self.candidate.copy())
         if self.config.algorithm.initial == "random":
             return self.toolbox.random_individual()
         if self.config.algorithm.initial == "no_op":
@@ -202,17 +218,11 @@ class Campaign:
         self.experiment_start = self.individuals
         self.experiment_best = -1.0
         self.last_improvement = self.individuals
-        if self.config.search.method == "random":
-            self.population = None
+        search = method(self.config.search.method)
+        self.population = search.init(self)
+        if not search.keeps_population:
             return
         s = self.config.search
-        if s.method == "nsga2":
-            members = [as_sized(self._make_member()) for _ in range(s.population_size)]
-            for start in range(0, len(members), s.batch_size):
-                evaluate_sized(self.toolbox, members[start : start + s.batch_size])
-            self.population = nsga2_survivors(members, s.population_size)
-        else:
-            self.population = initial_population(self.toolbox, s.population_size, s.batch_size, self._make_member)
         self.individuals += s.population_size
         self.halloffame.update(self.population.members)
         self._consider(self.population.members, self.population.fitness)
@@ -228,15 +238,45 @@ class Campaign:
         if fitness[best] < self.config.campaign.select_min_search_fitness and self.candidate is not None:
             return
         program = individuals[best]
+        funnel = -1.0
+        if self.funnel_batch is not None:
+            funnel = self.score(program, self.funnel_batch)
+            if funnel < self.funnel_best:
+                self.select_curve.append((self.individuals, self.seconds, float(fitness[best]), funnel, -1.0, 0))
+                return
+            self.funnel_best = funnel
         select = self.score(program, self.select_batch)
+        self.select_curve.append((self.individuals, self.seconds, float(fitness[best]), funnel, select,
+                                  int(select > self.candidate_select)))
         if select > self.candidate_select:
             self.candidate = Program(program.instructions.copy(), program.constants.copy(), program.sizes)
             self.candidate_select = select
+            self.candidate_ancestor = program
             self.candidate_search = float(fitness[best])
         if select >= self.success_threshold and not self.success:
             self.success = True
             self.seconds_to_success = self.seconds
             self.individuals_to_success = self.individuals
+
+    def _set_draw(self, draw: int) -> None:
+        self.draw = draw
+        self.search_batch = self.search_tasks.batch(draw)
+        protocol.swap_batch(self.evaluator, self.search_batch, self.config.evaluation.max_cost_ratio,
+                            load_algorithm(COST_REFERENCE))
+
+    def _resample(self) -> None:
+        """New search tasks when a draw boundary is crossed: the population re-scored on them."""
+        draw = self.search_tasks.draw_of(self.individuals)
+        if draw == self.draw:
+            return
+        self._set_draw(draw)
+        if isinstance(self.population, Population):
+            fitness = evaluate_and_assign(self.toolbox, self.population.members)
+            self.population.fitness[:] = fitness
+            self.experiment_best = -1.0
+            last = self.last_improvement
+            self._consider(self.population.members, fitness)
+            self.last_improvement = last  # new tasks are no improvement (stall counting)
 
     def score(self, program: Program, batch: TaskBatch, memory: MemorySpec | None = None) -> float:
         e = self.config.evaluation
@@ -245,17 +285,7 @@ class Campaign:
 
     def _step(self) -> None:
         s = self.config.search
-        if s.method == "random":
-            children = random_search(self.toolbox, s.batch_size, s.batch_size, self.halloffame)
-        elif s.method == "nsga2":
-            self.population, children = nsga2_generation(
-                self.population, self.toolbox, s.mutate_prob, self.selection_rng, self.halloffame
-            )
-        else:
-            children = regularized_evolution(
-                self.population, self.toolbox, s.batch_size, s.mutate_prob, self.selection_rng,
-                s.batch_size, self.halloffame,
-            )
+        self.population, children = method(s.method).step(self, self.population)
         self.individuals += len(children)
         fitness = getattr(children, "fitness", None)
         if fitness is None:  # NSGA-II children carry (fitness, size) tuples
@@ -286,9 +316,6 @@ class Campaign:
 
     def run(self) -> dict:
         """Run until success, budget or interruption; write results; return the summary."""
-        notify_warming(self)
-        self.warm_up()
-        self._session_start = time.monotonic()
         c = self.config.campaign
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
@@ -302,6 +329,10 @@ class Campaign:
                 previous = {}
                 break
         try:
+            # handlers first: a Ctrl-C while the kernels load stops as cleanly as one later
+            notify_warming(self)
+            self.warm_up()
+            self._session_start = time.monotonic()
             if self.experiment == 0:
                 self._new_experiment()
             last_tick = last_checkpoint = time.monotonic()
@@ -312,6 +343,8 @@ class Campaign:
                     self._new_experiment()
                 else:
                     self._step()
+                if self.search_tasks.active:
+                    self._resample()
                 now = time.monotonic()
                 if now - last_tick >= c.progress_seconds:
                     self._tick()
@@ -372,6 +405,7 @@ class Campaign:
             self.run_dir / "hall_of_fame.txt",
             programs_to_text(hof, [ind.fitness.values[0] for ind in hof]),
         )
+        record_lineage(self.run_dir, self.candidate_ancestor, hof)
         if isinstance(self.population, ParetoPopulation):
             unique = {m.fitness.values: m for m in self.population.front()}  # one per point
             front = [unique[key] for key in sorted(unique, key=lambda v: (v[1], v[0]))]
@@ -436,6 +470,7 @@ class Campaign:
             "population_head": getattr(self.population, "head", 0),
             "has_population": self.population is not None,
             "has_candidate": self.candidate is not None,
+            "funnel_best": self.funnel_best,
         }
         arrays: dict[str, np.ndarray] = {}
         arrays.update(self.evaluator.cache.to_arrays())
@@ -451,6 +486,12 @@ class Campaign:
         arrays["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
         if self.candidate is not None:
             arrays.update(programs_to_arrays([self.candidate], "candidate"))
+        arrays["select_curve"] = protocol.curve_array(self.select_curve)
+        atomic_write_text(self.run_dir / "select_curve.csv", protocol.curve_text(self.select_curve))
+        if isinstance(self.population, Population):
+            ancestor = [self.candidate_ancestor] if self.candidate_ancestor is not None else []
+            arrays.update(lineage_to_arrays({"population": self.population.members, "hof": hof,
+                                             "candidate": ancestor}))
         save_checkpoint(self.run_dir, meta, arrays)
 
     def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -467,6 +508,12 @@ class Campaign:
         if not isinstance(meta, dict):
             raise ValueError("checkpoint meta must be an object")
         individuals = fields.count(meta, "individuals")
+        if self.search_tasks.active:  # before the FEC table is loaded: a new draw empties it
+            self._set_draw(self.search_tasks.draw_of(individuals))
+        if "funnel_best" in meta:
+            self.funnel_best = fields.number(meta, "funnel_best", -1.0, 1.0)
+        if "select_curve" in arrays:
+            self.select_curve = protocol.curve_rows(arrays["select_curve"])
         self.experiment = fields.count(meta, "experiment")
         self.individuals = individuals
         self.experiment_start = fields.count(meta, "experiment_start", 0, individuals)
@@ -484,7 +531,7 @@ class Campaign:
         self.evaluator.hurdle_scores = fields.scores(meta, "hurdle_scores")
         self.evaluator.cache.load_arrays(arrays)
         has_population, has_candidate = fields.flag(meta, "has_population"), fields.flag(meta, "has_candidate")
-        nsga2 = self.config.search.method == "nsga2"
+        nsga2 = method(self.config.search.method).pareto
         if has_population:
             programs = programs_from_arrays(arrays, "population", self.memory)
             n = len(programs)
@@ -522,6 +569,11 @@ class Campaign:
             if len(candidate) != 1:
                 raise ValueError(f"{len(candidate)} candidate programs, expected 1")
             self.candidate = candidate[0]
+        if has_population and not nsga2:
+            ancestor = [as_individual(self.candidate, self.candidate_search)] if has_candidate else []
+            ancestor = restore_lineage(arrays, {"population": members, "hof": list(self.halloffame),
+                                                "candidate": ancestor}, self.memory)["candidate"]
+            self.candidate_ancestor = ancestor[0] if ancestor else None
         self.progress_rows = fields.count(meta, "progress_rows")
 
 

@@ -24,6 +24,9 @@ COMMAND_MODULES = (
     "runs",
     "dashboard",
     "explain",
+    "retune",
+    "lineage",
+    "motifs",
 )
 
 
@@ -80,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except FileNotFoundError as exc:
         print(f"evolve {args.command}: error: no such file: {exc.filename}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a read-only or full disk, a permission: files already written stay whole
+        where = f"{exc.filename}: " if exc.filename else ""
+        hint = " (files are written whole or not at all; a stopped run resumes with `evolve resume`)"
+        print(f"evolve {args.command}: error: {where}{exc.strerror or exc}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"evolve {args.command}: interrupted", file=sys.stderr)

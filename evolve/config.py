@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from evolve.errors import ConfigError
+from evolve.methods import METHOD_NAMES
+from primitives.memory import MATRIX, MAX_MEMORY, MIN_MEMORY, SCALAR, VECTOR
 from primitives.ops import OPS_BY_NAME
 
 MUTATIONS = (
@@ -29,7 +31,7 @@ MUTATIONS = (
     "identity",
     "randomize_algorithm",
 )
-METHODS = ("evolution", "random", "nsga2")
+METHODS = METHOD_NAMES  # the registry in evolve/methods.py decides what search.method may name
 EXECUTORS = ("serial", "processes", "dask")
 
 
@@ -55,27 +57,32 @@ class TasksConfig:
     search: int = _f(10, "tasks whose mean fitness drives the search", min=1, max=100000)
     select: int = _f(100, "tasks on which candidates are checked for success", min=1, max=100000)
     final: int = _f(100, "held-out tasks of the reported result", min=1, max=100000)
+    resample_individuals: int = _f(0, "draw new search tasks every this many individuals (0: the search tasks stay fixed; evolve/protocol.py)", min=0, max=10**15)
+    search_pool: int = _f(0, "resampled search tasks come from a pool of this many search tasks (pairs x projections; 0: fresh tasks at each draw)", min=0, max=100000)
+    mix_fraction: float = _f(0.0, "share of the draws whose tasks come from the suite with dataset = mix_dataset (dataset mixing)", min=0.0, max=1.0)
+    mix_dataset: str = _f("", "the suite's dataset parameter for the mixed draws (needs resample_individuals > 0)")
+    funnel: int = _f(0, "a new best search program must also be the best so far on this many more search-pair tasks before it is checked on select (0: off)", min=0, max=100000)
 
 
 @dataclass(frozen=True)
 class MemoryConfig:
     """``[memory]``: addresses per kind (s0 label, s1 prediction, v0 features are reserved)."""
 
-    scalars: int = _f(4, "number of scalar addresses", min=2, max=1000)
-    vectors: int = _f(3, "number of vector addresses", min=1, max=1000)
-    matrices: int = _f(1, "number of matrix addresses", min=0, max=1000)
+    scalars: int = _f(4, "number of scalar addresses", min=MIN_MEMORY[SCALAR], max=MAX_MEMORY[SCALAR])
+    vectors: int = _f(3, "number of vector addresses", min=MIN_MEMORY[VECTOR], max=MAX_MEMORY[VECTOR])
+    matrices: int = _f(1, "number of matrix addresses", min=MIN_MEMORY[MATRIX], max=MAX_MEMORY[MATRIX])
 
 
 @dataclass(frozen=True)
 class AlgorithmConfig:
     """``[algorithm]``: the search space (ops and sizes per component) and the initial algorithms."""
 
-    setup_ops: list = _f(["scalar_const_set"], "op names allowed in Setup", ops=True)
-    predict_ops: list = _f(["vector_inner_product"], "op names allowed in Predict", ops=True)
-    learn_ops: list = _f(["scalar_diff"], "op names allowed in Learn", ops=True)
-    init_sizes: list = _f([10, 2, 8], "instructions per component (Setup, Predict, Learn) at start", sizes=True)
-    min_sizes: list = _f([10, 2, 8], "fewest instructions per component", sizes=True)
-    max_sizes: list = _f([10, 2, 8], "most instructions per component", sizes=True)
+    setup_ops: tuple = _f(("scalar_const_set",), "op names allowed in Setup", ops=True)
+    predict_ops: tuple = _f(("vector_inner_product",), "op names allowed in Predict", ops=True)
+    learn_ops: tuple = _f(("scalar_diff",), "op names allowed in Learn", ops=True)
+    init_sizes: tuple = _f((10, 2, 8), "instructions per component (Setup, Predict, Learn) at start", sizes=True)
+    min_sizes: tuple = _f((10, 2, 8), "fewest instructions per component", sizes=True)
+    max_sizes: tuple = _f((10, 2, 8), "most instructions per component", sizes=True)
     initial: str = _f(
         "random",
         "initial population: random, no_op, a shipped algorithm (linear_sgd, logistic_sgd, "
@@ -91,7 +98,7 @@ class SearchConfig:
     population_size: int = _f(1000, "P: population size", min=2, max=10_000_000)
     tournament_size: int = _f(10, "T: tournament size (drawn with replacement)", min=1, max=10_000_000)
     mutate_prob: float = _f(0.9, "probability that a child is mutated (else copied)", min=0.0, max=1.0)
-    mutations: list = _f(list(MUTATIONS[:3]), "mutation operators drawn uniformly", choices=MUTATIONS)
+    mutations: tuple = _f(MUTATIONS[:3], "mutation operators drawn uniformly", choices=MUTATIONS)
     batch_size: int = _f(100, "children produced and evaluated per batch (throughput)", min=1, max=100000)
 
 
@@ -136,6 +143,7 @@ class CampaignConfig:
         0, "restart the population after this many individuals without improvement (0: never)",
         min=0, max=10**15,
     )
+    restart_from: str = _f("initial", "a stalled experiment restarts from the initial programs or from copies of the best-on-select candidate", choices=("initial", "best"))
     stall_tolerance: float = _f(
         1e-3, "an improvement of the best search fitness smaller than this does not count (stalls)",
         min=0.0, max=1.0,
@@ -203,10 +211,10 @@ def _convert(path: str, value: Any, ftype: Any, meta: dict) -> Any:
             raise bad
         value = float(value)
     elif ftype is str:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not _encodable(value):
             raise bad
-    elif ftype is list:
-        if not isinstance(value, list):
+    elif ftype is tuple:  # a TOML array; kept as a tuple, so a frozen config is really frozen
+        if not isinstance(value, list | tuple):
             raise bad
         if meta.get("sizes"):
             if len(value) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10000 for v in value):
@@ -223,7 +231,7 @@ def _convert(path: str, value: Any, ftype: Any, meta: dict) -> Any:
                     raise ConfigError(f"{path}: {v!r} is not allowed; choose from {', '.join(meta['choices'])}")
             if not value:
                 raise bad
-        return list(value)
+        return tuple(value)
     elif ftype is dict:
         if not isinstance(value, dict):
             raise bad
@@ -251,6 +259,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         for key, value in {**kwargs["params"], **kwargs["select"]}.items():
             if isinstance(value, dict):
                 raise ConfigError(f"{prefix}.{key}: nested tables are not suite parameters")
+            _check_param(f"{prefix}.{key}", value)
         return cls(**kwargs)
     kwargs = {}
     for key, value in data.items():
@@ -265,6 +274,53 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
     return cls(**kwargs)
 
 
+MAX_PARAM_DEPTH = 4  # lists of lists of ... in a suite parameter
+
+
+def _check_param(path: str, value: Any, depth: int = 0) -> None:
+    """A suite parameter is a number, string, boolean or a (shallow) list of them: what TOML
+    writes back and a suite can take (no dates, no deep nesting, no control characters)."""
+    if isinstance(value, list):
+        if depth >= MAX_PARAM_DEPTH:
+            raise ConfigError(f"{path}: lists nested deeper than {MAX_PARAM_DEPTH} are not suite parameters")
+        for item in value:
+            _check_param(path, item, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path} = {value!r}: expected a finite number")
+    elif isinstance(value, str) and not _encodable(value):
+        raise ConfigError(f"{path} = {_short(value)}: not valid Unicode text")
+    elif not isinstance(value, (bool, int, float, str)):
+        raise ConfigError(f"{path} = {_short(value)}: suite parameters are numbers, strings, booleans "
+                          f"or lists of them (not {type(value).__name__})")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (from undecodable command-line bytes)
+        return False
+    return True
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+MAX_NAME = 100
+
+
+def _check_name(name: str) -> None:
+    """``name`` names the run directory under ``results/``: no path separators, no control
+    characters, not ``..``, at most :data:`MAX_NAME` characters."""
+    if not 1 <= len(name) <= MAX_NAME or not set(name) <= NAME_CHARS or name[0] in ".-":
+        raise ConfigError(
+            f"name = {_short(name)}: expected 1-{MAX_NAME} letters, digits, '.', '_', '+' or '-', "
+            f"not starting with '.' or '-' (it names the run directory under results/)"
+        )
+
+
 def _section_class(name: str) -> type:
     return {f.name: f.default_factory for f in dataclasses.fields(Config) if f.name in SECTIONS}[name]
 
@@ -272,13 +328,23 @@ def _section_class(name: str) -> type:
 def _field_type(f: dataclasses.Field) -> Any:
     t = f.type
     if isinstance(t, str):
-        t = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "dict": dict}[t]
+        t = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple, "dict": dict}[t]
     origin = get_origin(t)
     return origin or (get_args(t)[0] if get_args(t) else t)
 
 
 def _cross_check(config: Config) -> Config:
+    _check_name(config.name)
     a = config.algorithm
+    for component, names in (("setup_ops", a.setup_ops), ("predict_ops", a.predict_ops), ("learn_ops", a.learn_ops)):
+        for name in names:
+            op = OPS_BY_NAME[name]
+            if op.output == 1 and config.memory.vectors < 2:
+                raise ConfigError(f"algorithm.{component}: {name} writes a vector, but memory.vectors = "
+                                  f"{config.memory.vectors} holds only v0 (the features, read-only); need >= 2")
+            if 2 in (op.output, *op.inputs) and config.memory.matrices < 1:
+                raise ConfigError(f"algorithm.{component}: {name} uses a matrix, but memory.matrices = 0; "
+                                  f"need >= 1 or remove the op")
     for i, component in enumerate(("Setup", "Predict", "Learn")):
         if not a.min_sizes[i] <= a.init_sizes[i] <= a.max_sizes[i]:
             raise ConfigError(
@@ -290,6 +356,14 @@ def _cross_check(config: Config) -> Config:
             f"search.tournament_size = {config.search.tournament_size}: must be <= "
             f"search.population_size ({config.search.population_size})"
         )
+    t = config.tasks
+    if t.mix_fraction > 0 and not (t.mix_dataset and t.resample_individuals):
+        raise ConfigError(f"tasks.mix_fraction = {t.mix_fraction}: needs tasks.mix_dataset and tasks.resample_individuals > 0")
+    if t.search_pool and t.search_pool < t.search:
+        raise ConfigError(f"tasks.search_pool = {t.search_pool}: must be 0 or >= tasks.search ({t.search})")
+    protocol = t.resample_individuals or t.funnel or config.campaign.restart_from != "initial"
+    if protocol and config.campaign.islands > 1:
+        raise ConfigError("tasks.resample_individuals, tasks.funnel and campaign.restart_from run with one population: set campaign.islands = 1")
     if config.evaluation.hurdle and config.evaluation.hurdle_tasks >= config.tasks.search:
         raise ConfigError(
             f"evaluation.hurdle_tasks = {config.evaluation.hurdle_tasks}: must be < tasks.search "
@@ -327,6 +401,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except RecursionError:
+        raise ConfigError(f"--set {key.strip()}: the value is nested too deeply") from None
     return path, value
 
 
@@ -362,6 +438,8 @@ def read_toml(text: str, source: str) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not usable TOML: values nested too deeply") from None
 
 
 def load_source(source: str) -> dict:
@@ -397,10 +475,29 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        return _toml_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string that reads back as ``text`` (control characters escaped)."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    """A bare key when TOML allows one (A-Za-z0-9_-), else a quoted one."""
+    bare = key and all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in key)
+    return key if bare else _toml_string(key)
 
 
 def to_toml(config: Config, comments: bool = True) -> str:
@@ -426,14 +523,14 @@ def to_toml(config: Config, comments: bool = True) -> str:
         if section == "problem":
             lines.append(f"name = {_toml_value(obj.name)}")
             for key, value in obj.params.items():
-                lines.append(f"{key} = {_toml_value(value)}")
+                lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
             if obj.select:
                 lines.append("")
                 if comments:
                     lines.append("# parameter overrides for the select and final splits")
                 lines.append("[problem.select]")
                 for key, value in obj.select.items():
-                    lines.append(f"{key} = {_toml_value(value)}")
+                    lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
             continue
         for f in dataclasses.fields(obj):
             doc(f)

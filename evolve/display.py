@@ -11,6 +11,7 @@ line at most every ``plain_every`` seconds. ``--quiet`` attaches no display at a
 
 from __future__ import annotations
 
+import atexit
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -165,6 +166,7 @@ class TerminalDisplay:
                 self.live = Live(_Frame(progress), console=self.console, auto_refresh=False,
                                  redirect_stdout=False, redirect_stderr=False)
                 self.live.start(refresh=True)
+                atexit.register(self._stop)  # a campaign that dies still gives the cursor back
             else:
                 self.live.update(_Frame(progress), refresh=True)
             return
@@ -174,10 +176,14 @@ class TerminalDisplay:
             self.console.print(plain_line(progress), highlight=False, soft_wrap=True, markup=False)
 
     def finished(self, summary: dict, run_dir: Path) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
         self._stop_status()
         if self.live is not None:
             self.live.stop()  # the last frame stays on screen
             self.live = None
+            atexit.unregister(self._stop)
 
 
 def make_display() -> TerminalDisplay:

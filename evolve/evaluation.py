@@ -15,6 +15,7 @@ from evolve.errors import DataError
 from primitives.interpreter import DEFAULT_MAX_ABS_ERROR, EVAL_TYPE_CODES, evaluate_batch
 from primitives.memory import MemorySpec
 from primitives.program import Program, pack
+from primitives.validate import check_packed, debug_checks
 from problems.task import Task
 
 REDUCTIONS = ("mean", "median")
@@ -127,7 +128,11 @@ def per_task_fitness_packed(
     record: bool = False,
     prune: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`per_task_fitness` of packed programs; ``bounds`` may select any rows of ``code``."""
+    """:func:`per_task_fitness` of packed programs; ``bounds`` may select any rows of ``code``.
+    With ``EVOLVE_CHECK_PROGRAMS=1`` (the tests) every program is validated first: the kernel
+    does no bounds checks, so an invalid program reaching it would be a bug upstream."""
+    if debug_checks():
+        check_packed(code, data, bounds, memory)
     return evaluate_batch(
         code, data, np.ascontiguousarray(bounds), batch.train_x, batch.train_y, batch.valid_x,
         batch.valid_y, eval_type=EVAL_TYPE_CODES[batch.eval_type], num_epochs=batch.num_epochs,

@@ -25,15 +25,9 @@ HURDLE_WINDOW = 1000
 
 
 def op_costs(features_size: int) -> np.ndarray:
-    """Cost per op code: 1 for scalar results, F for vector, F^2 for matrix (F^3 for matmul)."""
-    F = features_size
-    costs = np.ones(len(OPS))
-    for op in OPS:
-        kinds = [*op.inputs, op.output if op.output is not None else 0]
-        costs[op.code] = [1, F, F * F][max(kinds)] if op.code else 0
-    costs[43] = F**3
-    costs[31] = F * F
-    return costs
+    """Cost per op code at ``F = features_size``: the op table's ``cost`` column (1 per scalar
+    result, F per vector, F^2 per matrix, F^3 for a matrix product, 0 for no_op)."""
+    return np.array([float(op.cost(features_size)) for op in OPS])
 
 
 def program_cost(program: Program, costs: np.ndarray, n_train: int, n_valid: int, epochs: int) -> float:

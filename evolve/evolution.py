@@ -56,6 +56,40 @@ def as_individual(program: Program, fitness: float | None = None) -> Program:
     return ind
 
 
+def link_parents(children: Sequence[Program], parents: Sequence[Program]) -> None:
+    """Lineage (:mod:`evolve.inspect.lineage`): each child keeps the individual it was bred from.
+    One attribute per child; ancestors no living individual descends from are freed as usual."""
+    for child, parent in zip(children, parents, strict=True):
+        child.parent = parent
+
+
+def _copy_sharing_lineage(ind: Program, memo: dict | None = None) -> Program:
+    """``deepcopy`` of an individual (the hall of fame copies its members): new arrays and
+    fitness, the same ``parent`` (copying the chain of ancestors would be deep and slow)."""
+    copy = new_individual(ind.instructions.copy(), ind.constants.copy(), ind.sizes)
+    copy.fitness.wvalues = ind.fitness.wvalues
+    parent = getattr(ind, "parent", None)
+    if parent is not None:
+        copy.parent = parent
+    return copy
+
+
+def _rebuild_individual(instructions: np.ndarray, constants: np.ndarray, sizes: tuple,
+                        wvalues: tuple) -> Program:
+    ind = new_individual(instructions, constants, sizes)
+    ind.fitness.wvalues = wvalues
+    return ind
+
+
+def _reduce_individual(ind: Program) -> tuple:
+    """Pickling sends the program and fitness, not the chain of ancestors."""
+    return _rebuild_individual, (ind.instructions, ind.constants, ind.sizes, ind.fitness.wvalues)
+
+
+Individual.__deepcopy__ = _copy_sharing_lineage
+Individual.__reduce__ = _reduce_individual
+
+
 def clone(ind: Program) -> Program:
     """A fast copy of an individual, without its fitness (DEAP's deepcopy is slow in the hot loop)."""
     return new_individual(ind.instructions.copy(), ind.constants.copy(), ind.sizes)
@@ -265,7 +299,9 @@ def regularized_evolution(
         k = min(batch_size, n_children - start)
         winners = toolbox.select(population.fitness, k)
         mutate_draws = rng.random(k) < mutate_prob
-        children = toolbox.breed([population.members[i] for i in winners.tolist()], mutate_draws)
+        parents = [population.members[i] for i in winners.tolist()]
+        children = toolbox.breed(parents, mutate_draws)
+        link_parents(children, parents)
         fitness = evaluate_and_assign(toolbox, children)
         population.replace_oldest_many(children, fitness)
         if halloffame is not None:

@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -187,6 +188,40 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+PARENT_POLL_S = 0.5  # how often a worker checks that its campaign is still there
+
+
+def watch_parent(coordinator: int) -> None:
+    """In a worker: exit as soon as the campaign's process is gone. A coordinator killed with
+    ``kill -9`` closes nothing; without this its workers (hundreds of MB each) would live on,
+    re-parented to init. A daemon thread polls: the parent changed (re-parented) or the
+    coordinator's pid no longer exists."""
+    if getattr(watch_parent, "started", False):
+        return
+    watch_parent.started = True
+    parent = os.getppid()
+
+    def poll() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            try:
+                os.kill(coordinator, 0)
+                alive = os.getppid() == parent
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:  # exists, owned by someone else: pid reused, ours is gone
+                alive = False
+            if not alive:
+                os._exit(1)
+
+    threading.Thread(target=poll, name="evolve-parent-watch", daemon=True).start()
+
+
+def _worker_init(coordinator: int) -> None:
+    _ignore_sigint()
+    watch_parent(coordinator)
+
+
 class ProcessExecutor(_RetryingExecutor):
     """``workers`` spawned processes (spawn: no fork of a threaded parent), each the one process
     of its own pool, so that an item goes to the process its affinity names; an item without
@@ -212,7 +247,8 @@ class ProcessExecutor(_RetryingExecutor):
         pool = self._pools[slot]
         if pool is None:
             pool = self._pools[slot] = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint,
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init, initargs=(os.getpid(),),
             )
         return pool.submit(fn, item)
 
@@ -272,6 +308,10 @@ class DaskExecutor(_RetryingExecutor):
                     silence_logs=logging.ERROR, env={"NUMBA_CACHE_DIR": numba_cache} if numba_cache else None,
                 )
             self.client = Client(self._cluster, set_as_default=False)
+            # workers we started exit with us, even after kill -9 (never asked of a remote cluster)
+            from evolve.dask_plugins import ParentWatch
+
+            self.client.register_plugin(ParentWatch(os.getpid()))
         # Without work stealing a task restricted to a worker that is alive runs there, in the
         # order submitted: affinities are ordered, so island epochs may queue ahead. A cluster
         # whose scheduler steals (the default of `dask scheduler`) may move a queued epoch away

@@ -179,10 +179,18 @@ class FECCache:
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Restore :meth:`to_arrays` output (the most recent ``capacity`` entries are kept; a
         repeated key keeps its later value)."""
-        keys = np.asarray(arrays["fec_keys"], dtype=np.uint64)[-self.capacity:]
-        values = np.asarray(arrays["fec_values"], dtype=np.float64)[-self.capacity:]
-        if keys.shape != values.shape or keys.ndim != 1:
-            raise ValueError(f"fec_keys {keys.shape} and fec_values {values.shape} differ")
+        raw_keys, raw_values = np.asarray(arrays["fec_keys"]), np.asarray(arrays["fec_values"])
+        counts = np.asarray(arrays["fec_counts"])
+        # read from a checkpoint: checked by type and range before anything is kept
+        if raw_keys.dtype != np.uint64 or raw_values.dtype.kind != "f" or raw_keys.shape != raw_values.shape or raw_keys.ndim != 1:
+            raise ValueError(f"fec_keys {raw_keys.dtype} {raw_keys.shape} and fec_values "
+                             f"{raw_values.dtype} {raw_values.shape}: expected uint64 and float of one length")
+        if not (np.isfinite(raw_values) & (raw_values >= 0.0) & (raw_values <= 1.0)).all():
+            raise ValueError("fec_values: fitness must be finite numbers in [0, 1]")
+        if counts.dtype.kind not in "iu" or counts.shape != (2,) or (counts < 0).any() or (counts > 2**62).any():
+            raise ValueError(f"fec_counts {counts!r}: expected 2 integers in [0, 2**62]")
+        keys = raw_keys[-self.capacity:]
+        values = raw_values.astype(np.float64)[-self.capacity:]
         self.clear()
         self._reserve(keys.shape[0])
         self.size, self.clock = (int(v) for v in _insert(

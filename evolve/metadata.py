@@ -91,3 +91,22 @@ def version_text() -> str:
     where = f", git {git['commit'][:12]}{' (modified)' if git['dirty'] else ''}" if git else ""
     packages = ", ".join(f"{n} {v}" for n, v in ((n, package_version(n)) for n in PACKAGES[:3]) if v)
     return f"evolve {project_version()}{where} (Python {platform.python_version()}, {packages})"
+
+
+def metadata_brief(meta: object) -> list[tuple[str, str]]:
+    """``(label, text)`` pairs of a summary's metadata block for the report (none if absent)."""
+    if not isinstance(meta, dict):
+        return []
+    packages = meta.get("packages") if isinstance(meta.get("packages"), dict) else {}
+    git = meta.get("git") if isinstance(meta.get("git"), dict) else None
+    version = str(meta.get("evolve_version", "?"))
+    if git:
+        version += f" (git {str(git.get('commit', '?'))[:12]}{', modified' if git.get('dirty') else ''})"
+    command = meta.get("command_line")
+    return [
+        ("evolve version", version),
+        ("Python and packages", f"Python {meta.get('python', '?')}, "
+                                + ", ".join(f"{k} {v}" for k, v in packages.items() if v)),
+        ("CPU", f"{meta.get('cpu_model', '?')} ({meta.get('usable_cores', '?')} of {meta.get('cpu_count', '?')} cores)"),
+        ("command line", " ".join(map(str, command)) if isinstance(command, list) else "?"),
+    ]

@@ -24,7 +24,7 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-STALE_SECONDS = 60.0
+STALE_SECONDS = 120.0  # a cold compile on a busy machine can take a minute before the first row
 MAX_DEPTH = 4  # how deep below a given directory runs are looked for
 MAX_BYTES = 64 * 1024 * 1024  # a file larger than this is not read (a dashboard must stay light)
 STATUSES = ("running", "finished", "interrupted", "failed")
@@ -173,6 +173,23 @@ def find_experiments(roots: list[Path], max_depth: int = MAX_DEPTH) -> list[Path
     return sorted(found)
 
 
+def checkpoint_meta(run_dir: Path) -> dict:
+    """The small JSON block of ``checkpoint.npz`` (the whole archive is not read), or ``{}``."""
+    import numpy as np
+
+    path = run_dir / "checkpoint.npz"
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return {}
+        with np.load(path, allow_pickle=False) as data:
+            if "meta" not in data.files:
+                return {}
+            meta = json.loads(data["meta"].tobytes().decode())
+    except Exception:  # being replaced, truncated, or not a checkpoint at all
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def run_info(run_dir: Path, now: float | None = None) -> RunInfo:
     """The status and headline numbers of one run directory (never raises on its contents)."""
     run_dir = Path(run_dir)
@@ -197,6 +214,11 @@ def run_info(run_dir: Path, now: float | None = None) -> RunInfo:
     else:
         status = "failed"
         reason = f"no summary.json and nothing written for {now - modified:.0f} s (killed or crashed?)"
+    if summary is None and status == "running":  # the select fitness so far is in the checkpoint
+        meta = checkpoint_meta(run_dir)
+        select = meta.get("candidate_select")
+        if meta.get("has_candidate") and isinstance(select, int | float) and select >= 0:
+            summary = {"select_fitness": float(select)}
     summary = summary or {}
 
     def pick(key: str, kind: type):

@@ -17,14 +17,19 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from evolve.errors import CheckpointError
+from primitives.memory import MAX_MEMORY, MemorySpec, ProgramError
 from primitives.program import Program
 from primitives.text import format_program
+from primitives.validate import check_arrays
+
+_ANY_MEMORY = MemorySpec(*MAX_MEMORY)
 
 PROGRESS_COLUMNS = (
     "experiment",
@@ -101,8 +106,12 @@ class ProgressLog:
         self.path = Path(path)
         rows: list[list[str]] = []
         if keep_rows is not None and self.path.exists():
-            with self.path.open(newline="") as handle:
-                rows = list(csv.reader(handle))[1 : 1 + keep_rows]
+            try:  # rows a reader cannot take (not UTF-8, a huge field) are not kept
+                with self.path.open(newline="", encoding="utf-8", errors="replace") as handle:
+                    rows = [row for row in csv.reader(handle)][1 : 1 + keep_rows]
+            except csv.Error:
+                rows = []
+            rows = [row for row in rows if len(row) == len(PROGRESS_COLUMNS)]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(PROGRESS_COLUMNS)
@@ -135,17 +144,26 @@ def programs_to_arrays(programs: Sequence[Program], prefix: str) -> dict[str, np
     return {f"{prefix}_sizes": sizes, f"{prefix}_instructions": instructions, f"{prefix}_constants": constants}
 
 
-def programs_from_arrays(arrays: dict[str, np.ndarray], prefix: str) -> list[Program]:
-    sizes = arrays[f"{prefix}_sizes"]
-    instructions = arrays[f"{prefix}_instructions"]
-    constants = arrays[f"{prefix}_constants"]
+def programs_from_arrays(
+    arrays: dict[str, np.ndarray], prefix: str, memory: MemorySpec | None = None
+) -> list[Program]:
+    """The programs stored under ``prefix`` (``_sizes``, ``_instructions``, ``_constants``),
+    validated (:func:`primitives.validate.check_arrays`: dtypes, shapes, op codes, addresses
+    within ``memory`` when given, no writes to s0/v0, finite constants) before any is built."""
+    try:
+        raw = [arrays[f"{prefix}_{name}"] for name in ("sizes", "instructions", "constants")]
+    except KeyError as exc:
+        raise CheckpointError(f"checkpoint has no {exc.args[0]} array") from None
+    try:
+        # without a memory, everything but the addresses' upper bound is checked
+        sizes, instructions, constants = check_arrays(*raw, memory or _ANY_MEMORY, what=prefix)
+    except ProgramError as exc:
+        raise CheckpointError(f"checkpoint {prefix} programs are invalid: {exc}") from None
     programs, offset = [], 0
     for row in sizes:
         n = int(row.sum())
         programs.append(Program(instructions[offset : offset + n].copy(), constants[offset : offset + n].copy(), row))
         offset += n
-    if offset != len(instructions):
-        raise CheckpointError("checkpoint program arrays are inconsistent")
     return programs
 
 
@@ -157,9 +175,12 @@ def save_checkpoint(run_dir: Path, meta: dict, arrays: dict[str, np.ndarray]) ->
     np.savez(buffer, **payload)
     run_dir = Path(run_dir)
     current = run_dir / CHECKPOINT
+    # the new one is written in full first (a full disk fails here, the old one untouched)
+    staged = run_dir / f".{CHECKPOINT}.new"
+    atomic_write_bytes(staged, buffer.getvalue())
     if current.exists():
         os.replace(current, run_dir / PREVIOUS_CHECKPOINT)
-    atomic_write_bytes(current, buffer.getvalue())
+    os.replace(staged, current)
 
 
 def _read_checkpoint(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -167,15 +188,21 @@ def _read_checkpoint(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(arrays.pop("meta").tobytes().decode())
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError,
+            RecursionError, MemoryError, zlib.error, NotImplementedError) as exc:
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
         raise CheckpointError(f"{path}: not a version-{CHECKPOINT_VERSION} checkpoint")
     return meta, arrays
 
 
-def load_checkpoint(run_dir: Path) -> tuple[dict, dict[str, np.ndarray], list[str]]:
-    """The newest readable checkpoint; falls back to the previous one and says so in ``warnings``."""
+def load_checkpoint(
+    run_dir: Path, accept: Callable[[dict, dict[str, np.ndarray]], object] | None = None
+) -> tuple[dict, dict[str, np.ndarray], list[str]]:
+    """The newest good checkpoint; falls back to the previous one and says so in ``warnings``.
+
+    A checkpoint is good when it reads back and, if given, ``accept(meta, arrays)`` does not
+    raise :class:`CheckpointError` (a readable checkpoint whose content is invalid)."""
     run_dir = Path(run_dir)
     warnings: list[str] = []
     for name in (CHECKPOINT, PREVIOUS_CHECKPOINT):
@@ -184,13 +211,31 @@ def load_checkpoint(run_dir: Path) -> tuple[dict, dict[str, np.ndarray], list[st
             continue
         try:
             meta, arrays = _read_checkpoint(path)
+            if accept is not None:
+                accept(meta, arrays)
         except CheckpointError as exc:
-            warnings.append(f"{exc}; trying the previous checkpoint")
+            warnings.append(f"{exc}; trying the previous checkpoint" if name == CHECKPOINT else str(exc))
             continue
         return meta, arrays, warnings
     detail = ("; ".join(warnings)) if warnings else "no checkpoint.npz"
     raise CheckpointError(f"{run_dir}: cannot resume: {detail}")
 
 
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a checkpoint (current or previous), good or not."""
+    return any((Path(run_dir) / name).exists() for name in (CHECKPOINT, PREVIOUS_CHECKPOINT))
+
+
 def write_json(path: Path, data: dict) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    """Strict JSON (a non-finite number becomes null: ``NaN`` is not JSON), written atomically."""
+    atomic_write_text(path, json.dumps(_finite(data), indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

@@ -27,7 +27,7 @@ from primitives.memory import (
     LABEL_SCALAR_ADDRESS,
     PREDICTION_SCALAR_ADDRESS,
 )
-from primitives.ops import OPS, PARTIAL_WRITE_OPS
+from primitives.ops import OPS
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
@@ -39,7 +39,7 @@ def _op_tables() -> np.ndarray:
         for slot, kind in enumerate(op.inputs):
             table[op.code, slot] = kind
         table[op.code, 2] = -1 if op.output is None else op.output
-        table[op.code, 3] = 1 if op.code in PARTIAL_WRITE_OPS else 0
+        table[op.code, 3] = 1 if op.partial_write else 0
         table[op.code, 4] = 1 if op.random else 0
     return table
 

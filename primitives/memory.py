@@ -22,8 +22,10 @@ FEATURES_VECTOR_ADDRESS = 0
 
 # First address an instruction may write, per kind (s0 and v0 are read-only).
 FIRST_OUT_ADDRESS = (1, 1, 0)
-# Smallest memory that holds the reserved addresses.
+# Smallest memory that holds the reserved addresses, and the largest any program may address: the
+# one set of memory bounds (config, programs, checkpoints and validation all read these).
 MIN_MEMORY = (2, 1, 0)
+MAX_MEMORY = (1000, 1000, 1000)
 
 
 class ProgramError(ValueError):
@@ -39,10 +41,10 @@ class MemorySpec:
     matrices: int = 1
 
     def __post_init__(self) -> None:
-        for kind, (value, low) in enumerate(zip(self.as_tuple(), MIN_MEMORY, strict=True)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low or value > 1000:
+        for kind, (value, low, high) in enumerate(zip(self.as_tuple(), MIN_MEMORY, MAX_MEMORY, strict=True)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low or value > high:
                 raise ProgramError(
-                    f"memory.{KIND_NAMES[kind]}s = {value!r}: must be an integer in [{low}, 1000]"
+                    f"memory.{KIND_NAMES[kind]}s = {value!r}: must be an integer in [{low}, {high}]"
                 )
 
     def as_tuple(self) -> tuple[int, int, int]:

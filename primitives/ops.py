@@ -1,22 +1,28 @@
 """The instruction set: AutoML-Zero's 65 ops, declared once (Real et al. 2020, Table S1).
 
-Each :class:`Op` carries its stable code ("OPn" in the paper), name, operand kinds, output kind,
-constants (with how they are drawn at creation), text form (AutoML-Zero's
-``Instruction::ToString``), a NumPy reference and a SymPy form. The Numba interpreter, the
-mutator, the random generator, the printer/parser, the pruner and the SymPy translator are all
-derived from :data:`OPS`; tests prove each view agrees with this table.
+Each :class:`Op` is one row of :data:`OPS` and the only place where knowledge about that op lives:
+its stable code ("OPn" in the paper), name, operand kinds, output kind, constants (with how they
+are drawn at creation), text form (AutoML-Zero's ``Instruction::ToString``), whether it draws random
+numbers, whether it writes only part of its output, its compute cost, its NumPy reference (the
+executor's semantics, what tests compare the kernel with), the NumPy source the exporter writes,
+and its symbolic form for the math view. The Numba interpreter's branch for the op is the one other
+place a new op needs (an integer dispatch cannot be derived); the mutator, the random generator,
+the printer/parser, liveness and pruning, the compute budget, the exporter and the math view all
+derive from this table, and ``tests/test_op_table.py`` adds a throw-away op to a copy of the table
+to prove that each of them picks it up.
 
 Semantics follow AutoML-Zero's C++ executor exactly where it matters for fitness:
 heaviside(NaN) is 0; scalar/vector ``min(a, b) = b < a ? b : a`` and ``max(a, b) = a < b ? b : a``;
 matrix ``min = a < b ? a : b`` and ``max = a > b ? a : b``; std is ``sqrt(sum(x^2)/n - mean^2)``
 without clamping; const-set indices are ``int(float32(F) * float32(f))`` (clamped to ``F - 1``);
-``uniform(a, b)`` with ``a >= b`` gives ``a``.
+``uniform(a, b)`` with ``a >= b`` gives ``a``; transcendental functions are the C library's, per
+element (:mod:`primitives.libm`), as the kernel calls them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -44,13 +50,26 @@ MAX_CONSTANTS = 3
 
 @dataclass(frozen=True)
 class Op:
-    """One op of the instruction set.
+    """One op of the instruction set: one row of :data:`OPS`, every column required.
 
-    ``inputs`` are the kinds of ``in1`` and ``in2`` (0, 1 or 2 operands); ``output`` is the kind
-    written (``None`` for no_op); ``constants`` name the float data slots in order; ``text`` is the
-    printed form with ``{out}``, ``{in1}``, ``{in2}``, ``{c0}``.. placeholders; ``reference(a, b, c,
-    F, rng)`` is the NumPy meaning (``rng`` offers ``uniform()`` and ``gaussian()``); ``sympy_form(a,
-    b, c, F)`` is the SymPy meaning (imported lazily); ``random`` marks ops that draw random numbers.
+    - ``inputs``: the kinds of ``in1`` and ``in2`` (0, 1 or 2 operands); ``output``: the kind
+      written (``None`` for no_op); ``constants``: the float data slots in order.
+    - ``text``: the printed form with ``{out}``, ``{in1}``, ``{in2}``, ``{c0}``.. placeholders.
+    - ``cost(F)``: the op's compute cost for the budget (1 per scalar result, ``F`` per vector,
+      ``F^2`` per matrix, ``F^3`` for a matrix product; AutoML-Zero §4.2's compute limits).
+    - ``reference(a, b, c, F, rng)``: the NumPy meaning (``rng`` offers ``uniform()`` and
+      ``gaussian()``); for partial-write ops ``a`` is the output's previous value.
+    - ``numpy``: the exporter's source line over registers ``{o}``, ``{a}``, ``{b}`` and constants
+      ``{c0}``..; it may use NumPy (``np``), ``math``, ``libm`` (:mod:`primitives.libm`), the
+      runtime helpers ``_sum`` (left-to-right), ``_std``, ``_index``, ``_uniform_in`` and the
+      random stream ``rng`` (see :mod:`evolve.inspect.export`).
+    - ``symbolic(alg, a, b, c, old)``: the math view's SymPy value: scalars are SymPy expressions,
+      vectors and matrices abstract linear combinations built with the algebra ``alg``
+      (:class:`evolve.inspect.algebra.Algebra`: ``atom``, ``symbol``, ``fn``, ``linear``,
+      ``bilinear``, ``elementwise``, ``random``, ``ones``, ``n_features``); ``old`` is the
+      output's previous value.
+    - ``random``: draws random numbers on every execution (never dead, never constant-folded).
+    - ``partial_write``: writes one element and keeps the rest (so it also reads its output).
     """
 
     code: int
@@ -59,9 +78,13 @@ class Op:
     output: int | None
     constants: tuple[str, ...]
     text: str
+    _: KW_ONLY
+    cost: Callable[[int], int]
     reference: Callable[..., Any]
-    sympy_form: Callable[..., Any] | None
+    numpy: str | None
+    symbolic: Callable[..., Any] | None
     random: bool = False
+    partial_write: bool = False
 
 
 def _idx(f: float, size: int) -> int:
@@ -139,7 +162,30 @@ def _f(x):
     return float(x)
 
 
-# ---- SymPy forms (sympy imported lazily; vectors/matrices are sympy Matrix objects) ----------
+# ---- compute costs (AutoML-Zero §4.2: the compute limit counts work per op) ---------------------
+
+
+def _free(F: int) -> int:
+    return 0
+
+
+def _constant(F: int) -> int:
+    return 1
+
+
+def _linear(F: int) -> int:
+    return F
+
+
+def _quadratic(F: int) -> int:
+    return F * F
+
+
+def _cubic(F: int) -> int:
+    return F**3
+
+
+# ---- symbolic forms (sympy imported lazily; the algebra ``alg`` is the math view's) -----------
 
 
 def _sp():
@@ -148,149 +194,305 @@ def _sp():
     return sympy
 
 
-def _ew(func):
-    return lambda a, *_: a.applyfunc(func)
+def _sym_dot(alg, a, b):
+    """``a · b`` expanded bilinearly; ``𝟙·𝟙 = n`` and ``𝟙·w = sum(w)``."""
+    ones = alg.ones
+
+    def unit(x, z):
+        if x == z == ones:
+            return alg.n_features
+        return alg.fn("sum", SCALAR, z if x == ones else x)
+
+    return alg.bilinear("dot", SCALAR, a, b, symmetric=True, unit=unit)
 
 
-def _sp_heaviside_ge(a, *_):
-    return _sp().Heaviside(a, 1)
+def _sym_hadamard(alg, kind: int, a, b):
+    """Element-wise product expanded bilinearly; ``𝟙 ∘ w = w``."""
+    ones = alg.ones
+    return alg.bilinear("hadamard", kind, a, b, symmetric=True,
+                        unit=lambda x, z: z if x == ones else x)
 
 
-def _sp_heaviside_gt(a, *_):
-    return a.applyfunc(lambda e: _sp().Heaviside(e, 0))
-
-
-def _sp_norm(a, *_):
-    return _sp().sqrt(sum(e**2 for e in a))
-
-
-def _sp_mean(a, *_):
-    return sum(a) / len(a)
-
-
-def _sp_std(a, *_):
-    n = len(a)
-    return _sp().sqrt(sum(e**2 for e in a) / n - (sum(a) / n) ** 2)
-
-
-def _sp_rows(a, func):
-    return _sp().Matrix([func(list(a.row(i))) for i in range(a.rows)])
-
-
-def _sp_set(old, c, dims):
-    # Const-set ops keep the rest of their output: ``old`` is the output's previous value.
-    new = old.copy()
-    size = old.rows
-    if dims == 1:
-        new[_idx(c[0], size)] = _sp().Float(c[1])
-    else:
-        new[_idx(c[0], size), _idx(c[1], size)] = _sp().Float(c[2])
-    return new
-
-
-def _sp_random(name):
-    def form(a, b, c, F):
-        return _sp().Function(name)(*[_sp().Float(x) for x in c[:2]])
-
-    return form
-
-
-def _sp_random_array(name, matrix):
-    def form(a, b, c, F):
-        sp = _sp()
-        fn = sp.Function(name)
-        return fn(sp.Float(c[0]), sp.Float(c[1]), sp.Symbol("matrix" if matrix else "vector"))
-
-    return form
+def _sym_set(alg, kind: int, old, c):
+    """Const-set: ``c·e[f]`` on a zero register, otherwise ``set(old, f.., c)``."""
+    sp = _sp()
+    if kind == VECTOR:
+        if old == 0:
+            return sp.Float(c[1]) * alg.symbol(f"e[{c[0]:g}]", VECTOR)
+        return alg.fn("set", VECTOR, old, sp.Float(c[0]), sp.Float(c[1]))
+    if old == 0:
+        return sp.Float(c[2]) * alg.symbol(f"E[{c[0]:g},{c[1]:g}]", MATRIX)
+    return alg.fn("set", MATRIX, old, sp.Float(c[0]), sp.Float(c[1]), sp.Float(c[2]))
 
 
 S, V, M = SCALAR, VECTOR, MATRIX
-_OP_ROWS: list[tuple] = [
-    # code, name, inputs, output, constants, text, reference(a, b, c, F, rng), sympy(a, b, c)
-    (0, "no_op", (), None, (), "NoOp()", lambda a, b, c, F, r: None, None),
-    (1, "scalar_sum", (S, S), S, (), "{out} = {in1} + {in2}", lambda a, b, c, F, r: a + b, lambda a, b, c, F: a + b),
-    (2, "scalar_diff", (S, S), S, (), "{out} = {in1} - {in2}", lambda a, b, c, F, r: a - b, lambda a, b, c, F: a - b),
-    (3, "scalar_product", (S, S), S, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a * b),
-    (4, "scalar_division", (S, S), S, (), "{out} = {in1} / {in2}", lambda a, b, c, F, r: _f(np.float64(a) / np.float64(b)), lambda a, b, c, F: a / b),
-    (5, "scalar_abs", (S,), S, (), "{out} = abs({in1})", lambda a, b, c, F, r: abs(a), lambda a, b, c, F: _sp().Abs(a)),
-    (6, "scalar_reciprocal", (S,), S, (), "{out} = 1 / {in1}", lambda a, b, c, F, r: _f(1.0 / np.float64(a)), lambda a, b, c, F: 1 / a),
-    (7, "scalar_sin", (S,), S, (), "{out} = sin({in1})", lambda a, b, c, F, r: libm.sin(a), lambda a, b, c, F: _sp().sin(a)),
-    (8, "scalar_cos", (S,), S, (), "{out} = cos({in1})", lambda a, b, c, F, r: libm.cos(a), lambda a, b, c, F: _sp().cos(a)),
-    (9, "scalar_tan", (S,), S, (), "{out} = tan({in1})", lambda a, b, c, F, r: libm.tan(a), lambda a, b, c, F: _sp().tan(a)),
-    (10, "scalar_arcsin", (S,), S, (), "{out} = arcsin({in1})", lambda a, b, c, F, r: libm.asin(a), lambda a, b, c, F: _sp().asin(a)),
-    (11, "scalar_arccos", (S,), S, (), "{out} = arccos({in1})", lambda a, b, c, F, r: libm.acos(a), lambda a, b, c, F: _sp().acos(a)),
-    (12, "scalar_arctan", (S,), S, (), "{out} = arctan({in1})", lambda a, b, c, F, r: libm.atan(a), lambda a, b, c, F: _sp().atan(a)),
-    (13, "scalar_exp", (S,), S, (), "{out} = exp({in1})", lambda a, b, c, F, r: libm.exp(a), lambda a, b, c, F: _sp().exp(a)),
-    (14, "scalar_log", (S,), S, (), "{out} = log({in1})", lambda a, b, c, F, r: libm.log(a), lambda a, b, c, F: _sp().log(a)),
-    (15, "scalar_heaviside", (S,), S, (), "{out} = heaviside({in1}, 1.0)", lambda a, b, c, F, r: 1.0 if a >= 0.0 else 0.0, _sp_heaviside_ge),
-    (16, "vector_heaviside", (V,), V, (), "{out} = heaviside({in1}, 1.0)", lambda a, b, c, F, r: np.where(a > 0.0, 1.0, 0.0), _sp_heaviside_gt),
-    (17, "matrix_heaviside", (M,), M, (), "{out} = heaviside({in1}, 1.0)", lambda a, b, c, F, r: np.where(a > 0.0, 1.0, 0.0), _sp_heaviside_gt),
-    (18, "scalar_vector_product", (S, V), V, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a * b),
-    (19, "scalar_broadcast", (S,), V, (), "{out} = bcast({in1})", lambda a, b, c, F, r: np.full(F, a), lambda a, b, c, F: _sp().Matrix([a] * F)),
-    (20, "vector_reciprocal", (V,), V, (), "{out} = 1 / {in1}", lambda a, b, c, F, r: 1.0 / a, _ew(lambda e: 1 / e)),
-    (21, "vector_norm", (V,), S, (), "{out} = norm({in1})", lambda a, b, c, F, r: _f(np.sqrt(_sum(a * a))), _sp_norm),
-    (22, "vector_abs", (V,), V, (), "{out} = abs({in1})", lambda a, b, c, F, r: np.abs(a), _ew(lambda e: _sp().Abs(e))),
-    (23, "vector_sum", (V, V), V, (), "{out} = {in1} + {in2}", lambda a, b, c, F, r: a + b, lambda a, b, c, F: a + b),
-    (24, "vector_diff", (V, V), V, (), "{out} = {in1} - {in2}", lambda a, b, c, F, r: a - b, lambda a, b, c, F: a - b),
-    (25, "vector_product", (V, V), V, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a.multiply_elementwise(b)),
-    (26, "vector_division", (V, V), V, (), "{out} = {in1} / {in2}", lambda a, b, c, F, r: a / b, lambda a, b, c, F: a.multiply_elementwise(b.applyfunc(lambda e: 1 / e))),
-    (27, "vector_inner_product", (V, V), S, (), "{out} = dot({in1}, {in2})", lambda a, b, c, F, r: _sum(a * b), lambda a, b, c, F: a.dot(b)),
-    (28, "vector_outer_product", (V, V), M, (), "{out} = outer({in1}, {in2})", lambda a, b, c, F, r: np.outer(a, b), lambda a, b, c, F: a * b.T),
-    (29, "scalar_matrix_product", (S, M), M, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a * b),
-    (30, "matrix_reciprocal", (M,), M, (), "{out} = 1 / {in1}", lambda a, b, c, F, r: 1.0 / a, _ew(lambda e: 1 / e)),
-    (31, "matrix_vector_product", (M, V), V, (), "{out} = dot({in1}, {in2})", lambda a, b, c, F, r: _matvec(a, b), lambda a, b, c, F: a * b),
-    (32, "vector_column_broadcast", (V,), M, (), "{out} = bcast({in1}, axis=0)", lambda a, b, c, F, r: np.repeat(a[:, None], F, axis=1), lambda a, b, c, F: _sp().Matrix.hstack(*([a] * a.rows))),
-    (33, "vector_row_broadcast", (V,), M, (), "{out} = bcast({in1}, axis=1)", lambda a, b, c, F, r: np.repeat(a[None, :], F, axis=0), lambda a, b, c, F: _sp().Matrix.vstack(*([a.T] * a.rows))),
-    (34, "matrix_norm", (M,), S, (), "{out} = norm({in1})", lambda a, b, c, F, r: _f(np.sqrt(_sum(a * a))), _sp_norm),
-    (35, "matrix_column_norm", (M,), V, (), "{out} = norm({in1}, axis=0)", lambda a, b, c, F, r: np.sqrt(_row_sums((a * a).T)), lambda a, b, c, F: _sp_rows(a.T, _sp_norm)),
-    (36, "matrix_row_norm", (M,), V, (), "{out} = norm({in1}, axis=1)", lambda a, b, c, F, r: np.sqrt(_row_sums(a * a)), lambda a, b, c, F: _sp_rows(a, _sp_norm)),
-    (37, "matrix_transpose", (M,), M, (), "{out} = transpose({in1})", lambda a, b, c, F, r: a.T.copy(), lambda a, b, c, F: a.T),
-    (38, "matrix_abs", (M,), M, (), "{out} = abs({in1})", lambda a, b, c, F, r: np.abs(a), _ew(lambda e: _sp().Abs(e))),
-    (39, "matrix_sum", (M, M), M, (), "{out} = {in1} + {in2}", lambda a, b, c, F, r: a + b, lambda a, b, c, F: a + b),
-    (40, "matrix_diff", (M, M), M, (), "{out} = {in1} - {in2}", lambda a, b, c, F, r: a - b, lambda a, b, c, F: a - b),
-    (41, "matrix_product", (M, M), M, (), "{out} = {in1} * {in2}", lambda a, b, c, F, r: a * b, lambda a, b, c, F: a.multiply_elementwise(b)),
-    (42, "matrix_division", (M, M), M, (), "{out} = {in1} / {in2}", lambda a, b, c, F, r: a / b, lambda a, b, c, F: a.multiply_elementwise(b.applyfunc(lambda e: 1 / e))),
-    (43, "matrix_matrix_product", (M, M), M, (), "{out} = matmul({in1}, {in2})", lambda a, b, c, F, r: _matmul(a, b), lambda a, b, c, F: a * b),
-    (44, "scalar_min", (S, S), S, (), "{out} = minimum({in1}, {in2})", lambda a, b, c, F, r: _f(_smin(a, b)), lambda a, b, c, F: _sp().Min(a, b)),
-    (45, "vector_min", (V, V), V, (), "{out} = minimum({in1}, {in2})", lambda a, b, c, F, r: _smin(a, b), lambda a, b, c, F: _sp().Matrix([_sp().Min(x, y) for x, y in zip(a, b, strict=True)])),
-    (46, "matrix_min", (M, M), M, (), "{out} = minimum({in1}, {in2})", lambda a, b, c, F, r: np.where(a < b, a, b), lambda a, b, c, F: _sp().Matrix(a.rows, a.cols, [_sp().Min(x, y) for x, y in zip(a, b, strict=True)])),
-    (47, "scalar_max", (S, S), S, (), "{out} = maximum({in1}, {in2})", lambda a, b, c, F, r: _f(_smax(a, b)), lambda a, b, c, F: _sp().Max(a, b)),
-    (48, "vector_max", (V, V), V, (), "{out} = maximum({in1}, {in2})", lambda a, b, c, F, r: _smax(a, b), lambda a, b, c, F: _sp().Matrix([_sp().Max(x, y) for x, y in zip(a, b, strict=True)])),
-    (49, "matrix_max", (M, M), M, (), "{out} = maximum({in1}, {in2})", lambda a, b, c, F, r: np.where(a > b, a, b), lambda a, b, c, F: _sp().Matrix(a.rows, a.cols, [_sp().Max(x, y) for x, y in zip(a, b, strict=True)])),
-    (50, "vector_mean", (V,), S, (), "{out} = mean({in1})", lambda a, b, c, F, r: _sum(a) / a.size, _sp_mean),
-    (51, "matrix_mean", (M,), S, (), "{out} = mean({in1})", lambda a, b, c, F, r: _sum(a) / a.size, _sp_mean),
-    (52, "matrix_row_mean", (M,), V, (), "{out} = mean({in1}, axis=1)", lambda a, b, c, F, r: _row_sums(a) / a.shape[1], lambda a, b, c, F: _sp_rows(a, _sp_mean)),
-    (53, "matrix_row_std", (M,), V, (), "{out} = std({in1}, axis=1)", lambda a, b, c, F, r: _row_std(a), lambda a, b, c, F: _sp_rows(a, _sp_std)),
-    (54, "vector_std", (V,), S, (), "{out} = std({in1})", lambda a, b, c, F, r: _f(_std(a)), _sp_std),
-    (55, "matrix_std", (M,), S, (), "{out} = std({in1})", lambda a, b, c, F, r: _f(_std(a)), _sp_std),
-    (56, "scalar_const_set", (), S, (CONST_VALUE,), "{out} = {c0}", lambda a, b, c, F, r: float(c[0]), lambda a, b, c, F: _sp().Float(c[0])),
-    (57, "vector_const_set", (), V, (CONST_INDEX, CONST_VALUE), "{out}[{c0}] = {c1}", lambda a, b, c, F, r: _vset(a, c, F), lambda a, b, c, F: _sp_set(a, c, 1)),
-    (58, "matrix_const_set", (), M, (CONST_INDEX, CONST_INDEX, CONST_VALUE), "{out}[{c0}, {c1}] = {c2}", lambda a, b, c, F, r: _mset(a, c, F), lambda a, b, c, F: _sp_set(a, c, 2)),
-    (59, "scalar_uniform_set", (), S, (CONST_LOW, CONST_HIGH), "{out} = uniform({c0}, {c1})", lambda a, b, c, F, r: _uniform(c[0], c[1], r, ()), _sp_random("uniform")),
-    (60, "vector_uniform_set", (), V, (CONST_LOW, CONST_HIGH), "{out} = uniform({c0}, {c1}, n_features)", lambda a, b, c, F, r: _uniform(c[0], c[1], r, (F,)), _sp_random_array("uniform", False)),
-    (61, "matrix_uniform_set", (), M, (CONST_LOW, CONST_HIGH), "{out} = uniform({c0}, {c1}, (n_features, n_features))", lambda a, b, c, F, r: _uniform(c[0], c[1], r, (F, F)), _sp_random_array("uniform", True)),
-    (62, "scalar_gaussian_set", (), S, (CONST_MEAN, CONST_STD), "{out} = gaussian({c0}, {c1})", lambda a, b, c, F, r: _gaussian(c[0], c[1], r, ()), _sp_random("gaussian")),
-    (63, "vector_gaussian_set", (), V, (CONST_MEAN, CONST_STD), "{out} = gaussian({c0}, {c1}, n_features)", lambda a, b, c, F, r: _gaussian(c[0], c[1], r, (F,)), _sp_random_array("gaussian", False)),
-    (64, "matrix_gaussian_set", (), M, (CONST_MEAN, CONST_STD), "{out} = gaussian({c0}, {c1}, (n_features, n_features))", lambda a, b, c, F, r: _gaussian(c[0], c[1], r, (F, F)), _sp_random_array("gaussian", True)),
-]
-
-
-def _build() -> tuple[Op, ...]:
-    ops = []
-    for code, name, inputs, output, consts, text, ref, form in _OP_ROWS:
-        ops.append(
-            Op(code, name, inputs, output, consts, text, ref, form, random=code >= 59)
-        )
-    return tuple(ops)
-
-
-OPS: tuple[Op, ...] = _build()
+OPS: tuple[Op, ...] = (
+    Op(0, "no_op", (), None, (), "NoOp()", cost=_free,
+       reference=lambda a, b, c, F, r: None,
+       numpy=None,
+       symbolic=None),
+    Op(1, "scalar_sum", (S, S), S, (), "{out} = {in1} + {in2}", cost=_constant,
+       reference=lambda a, b, c, F, r: a + b,
+       numpy="{o} = {a} + {b}",
+       symbolic=lambda alg, a, b, c, old: a + b),
+    Op(2, "scalar_diff", (S, S), S, (), "{out} = {in1} - {in2}", cost=_constant,
+       reference=lambda a, b, c, F, r: a - b,
+       numpy="{o} = {a} - {b}",
+       symbolic=lambda alg, a, b, c, old: a - b),
+    Op(3, "scalar_product", (S, S), S, (), "{out} = {in1} * {in2}", cost=_constant,
+       reference=lambda a, b, c, F, r: a * b,
+       numpy="{o} = {a} * {b}",
+       symbolic=lambda alg, a, b, c, old: a * b),
+    Op(4, "scalar_division", (S, S), S, (), "{out} = {in1} / {in2}", cost=_constant,
+       reference=lambda a, b, c, F, r: _f(np.float64(a) / np.float64(b)),
+       numpy="{o} = {a} / {b}",
+       symbolic=lambda alg, a, b, c, old: a / b),
+    Op(5, "scalar_abs", (S,), S, (), "{out} = abs({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: abs(a),
+       numpy="{o} = np.abs({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().Abs(a)),
+    Op(6, "scalar_reciprocal", (S,), S, (), "{out} = 1 / {in1}", cost=_constant,
+       reference=lambda a, b, c, F, r: _f(1.0 / np.float64(a)),
+       numpy="{o} = 1.0 / {a}",
+       symbolic=lambda alg, a, b, c, old: 1 / a),
+    Op(7, "scalar_sin", (S,), S, (), "{out} = sin({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: libm.sin(a),
+       numpy="{o} = libm.sin({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().sin(a)),
+    Op(8, "scalar_cos", (S,), S, (), "{out} = cos({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: libm.cos(a),
+       numpy="{o} = libm.cos({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().cos(a)),
+    Op(9, "scalar_tan", (S,), S, (), "{out} = tan({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: libm.tan(a),
+       numpy="{o} = libm.tan({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().tan(a)),
+    Op(10, "scalar_arcsin", (S,), S, (), "{out} = arcsin({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: libm.asin(a),
+       numpy="{o} = libm.asin({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().asin(a)),
+    Op(11, "scalar_arccos", (S,), S, (), "{out} = arccos({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: libm.acos(a),
+       numpy="{o} = libm.acos({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().acos(a)),
+    Op(12, "scalar_arctan", (S,), S, (), "{out} = arctan({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: libm.atan(a),
+       numpy="{o} = libm.atan({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().atan(a)),
+    Op(13, "scalar_exp", (S,), S, (), "{out} = exp({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: libm.exp(a),
+       numpy="{o} = libm.exp({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().exp(a)),
+    Op(14, "scalar_log", (S,), S, (), "{out} = log({in1})", cost=_constant,
+       reference=lambda a, b, c, F, r: libm.log(a),
+       numpy="{o} = libm.log({a})",
+       symbolic=lambda alg, a, b, c, old: _sp().log(a)),
+    Op(15, "scalar_heaviside", (S,), S, (), "{out} = heaviside({in1}, 1.0)", cost=_constant,
+       reference=lambda a, b, c, F, r: 1.0 if a >= 0.0 else 0.0,
+       numpy="{o} = 1.0 if {a} >= 0.0 else 0.0",
+       symbolic=lambda alg, a, b, c, old: _sp().Heaviside(a, 1)),
+    Op(16, "vector_heaviside", (V,), V, (), "{out} = heaviside({in1}, 1.0)", cost=_linear,
+       reference=lambda a, b, c, F, r: np.where(a > 0.0, 1.0, 0.0),
+       numpy="{o} = np.where({a} > 0.0, 1.0, 0.0)",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("heaviside", V, a)),
+    Op(17, "matrix_heaviside", (M,), M, (), "{out} = heaviside({in1}, 1.0)", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.where(a > 0.0, 1.0, 0.0),
+       numpy="{o} = np.where({a} > 0.0, 1.0, 0.0)",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("heaviside", M, a)),
+    Op(18, "scalar_vector_product", (S, V), V, (), "{out} = {in1} * {in2}", cost=_linear,
+       reference=lambda a, b, c, F, r: a * b,
+       numpy="{o} = {a} * {b}",
+       symbolic=lambda alg, a, b, c, old: a * b),
+    Op(19, "scalar_broadcast", (S,), V, (), "{out} = bcast({in1})", cost=_linear,
+       reference=lambda a, b, c, F, r: np.full(F, a),
+       numpy="{o} = {a}",
+       symbolic=lambda alg, a, b, c, old: alg.atom(alg.ones, V) * a),
+    Op(20, "vector_reciprocal", (V,), V, (), "{out} = 1 / {in1}", cost=_linear,
+       reference=lambda a, b, c, F, r: 1.0 / a,
+       numpy="{o} = 1.0 / {a}",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("recip", V, a)),
+    Op(21, "vector_norm", (V,), S, (), "{out} = norm({in1})", cost=_linear,
+       reference=lambda a, b, c, F, r: _f(np.sqrt(_sum(a * a))),
+       numpy="{o} = np.sqrt(_sum({a} * {a}))",
+       symbolic=lambda alg, a, b, c, old: _sp().sqrt(_sym_dot(alg, a, a))),
+    Op(22, "vector_abs", (V,), V, (), "{out} = abs({in1})", cost=_linear,
+       reference=lambda a, b, c, F, r: np.abs(a),
+       numpy="{o} = np.abs({a})",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("abs", V, a)),
+    Op(23, "vector_sum", (V, V), V, (), "{out} = {in1} + {in2}", cost=_linear,
+       reference=lambda a, b, c, F, r: a + b,
+       numpy="{o} = {a} + {b}",
+       symbolic=lambda alg, a, b, c, old: a + b),
+    Op(24, "vector_diff", (V, V), V, (), "{out} = {in1} - {in2}", cost=_linear,
+       reference=lambda a, b, c, F, r: a - b,
+       numpy="{o} = {a} - {b}",
+       symbolic=lambda alg, a, b, c, old: a - b),
+    Op(25, "vector_product", (V, V), V, (), "{out} = {in1} * {in2}", cost=_linear,
+       reference=lambda a, b, c, F, r: a * b,
+       numpy="{o} = {a} * {b}",
+       symbolic=lambda alg, a, b, c, old: _sym_hadamard(alg, V, a, b)),
+    Op(26, "vector_division", (V, V), V, (), "{out} = {in1} / {in2}", cost=_linear,
+       reference=lambda a, b, c, F, r: a / b,
+       numpy="{o} = {a} / {b}",
+       symbolic=lambda alg, a, b, c, old: _sym_hadamard(alg, V, a, alg.elementwise("recip", V, b))),
+    Op(27, "vector_inner_product", (V, V), S, (), "{out} = dot({in1}, {in2})", cost=_linear,
+       reference=lambda a, b, c, F, r: _sum(a * b),
+       numpy="{o} = _sum({a} * {b})",
+       symbolic=lambda alg, a, b, c, old: _sym_dot(alg, a, b)),
+    Op(28, "vector_outer_product", (V, V), M, (), "{out} = outer({in1}, {in2})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.outer(a, b),
+       numpy="{o} = np.outer({a}, {b})",
+       symbolic=lambda alg, a, b, c, old: alg.bilinear("outer", M, a, b)),
+    Op(29, "scalar_matrix_product", (S, M), M, (), "{out} = {in1} * {in2}", cost=_quadratic,
+       reference=lambda a, b, c, F, r: a * b,
+       numpy="{o} = {a} * {b}",
+       symbolic=lambda alg, a, b, c, old: a * b),
+    Op(30, "matrix_reciprocal", (M,), M, (), "{out} = 1 / {in1}", cost=_quadratic,
+       reference=lambda a, b, c, F, r: 1.0 / a,
+       numpy="{o} = 1.0 / {a}",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("recip", M, a)),
+    Op(31, "matrix_vector_product", (M, V), V, (), "{out} = dot({in1}, {in2})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: _matvec(a, b),
+       numpy="{o} = _sum({a} * {b}[None, :], axis=1)",
+       symbolic=lambda alg, a, b, c, old: alg.bilinear("matvec", V, a, b)),
+    Op(32, "vector_column_broadcast", (V,), M, (), "{out} = bcast({in1}, axis=0)", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.repeat(a[:, None], F, axis=1),
+       numpy="{o} = {a}[:, None]",
+       symbolic=lambda alg, a, b, c, old: alg.linear("bcast_col", M, a)),
+    Op(33, "vector_row_broadcast", (V,), M, (), "{out} = bcast({in1}, axis=1)", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.repeat(a[None, :], F, axis=0),
+       numpy="{o} = {a}[None, :]",
+       symbolic=lambda alg, a, b, c, old: alg.linear("bcast_row", M, a)),
+    Op(34, "matrix_norm", (M,), S, (), "{out} = norm({in1})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: _f(np.sqrt(_sum(a * a))),
+       numpy="{o} = np.sqrt(_sum(({a} * {a}).ravel()))",
+       symbolic=lambda alg, a, b, c, old: alg.fn("norm", S, a)),
+    Op(35, "matrix_column_norm", (M,), V, (), "{out} = norm({in1}, axis=0)", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.sqrt(_row_sums((a * a).T)),
+       numpy="{o} = np.sqrt(_sum({a} * {a}, axis=0))",
+       symbolic=lambda alg, a, b, c, old: alg.fn("col_norm", V, a)),
+    Op(36, "matrix_row_norm", (M,), V, (), "{out} = norm({in1}, axis=1)", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.sqrt(_row_sums(a * a)),
+       numpy="{o} = np.sqrt(_sum({a} * {a}, axis=1))",
+       symbolic=lambda alg, a, b, c, old: alg.fn("row_norm", V, a)),
+    Op(37, "matrix_transpose", (M,), M, (), "{out} = transpose({in1})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: a.T.copy(),
+       numpy="{o} = {a}.T.copy()",
+       symbolic=lambda alg, a, b, c, old: alg.linear("transpose", M, a)),
+    Op(38, "matrix_abs", (M,), M, (), "{out} = abs({in1})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.abs(a),
+       numpy="{o} = np.abs({a})",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("abs", M, a)),
+    Op(39, "matrix_sum", (M, M), M, (), "{out} = {in1} + {in2}", cost=_quadratic,
+       reference=lambda a, b, c, F, r: a + b,
+       numpy="{o} = {a} + {b}",
+       symbolic=lambda alg, a, b, c, old: a + b),
+    Op(40, "matrix_diff", (M, M), M, (), "{out} = {in1} - {in2}", cost=_quadratic,
+       reference=lambda a, b, c, F, r: a - b,
+       numpy="{o} = {a} - {b}",
+       symbolic=lambda alg, a, b, c, old: a - b),
+    Op(41, "matrix_product", (M, M), M, (), "{out} = {in1} * {in2}", cost=_quadratic,
+       reference=lambda a, b, c, F, r: a * b,
+       numpy="{o} = {a} * {b}",
+       symbolic=lambda alg, a, b, c, old: _sym_hadamard(alg, M, a, b)),
+    Op(42, "matrix_division", (M, M), M, (), "{out} = {in1} / {in2}", cost=_quadratic,
+       reference=lambda a, b, c, F, r: a / b,
+       numpy="{o} = {a} / {b}",
+       symbolic=lambda alg, a, b, c, old: _sym_hadamard(alg, M, a, alg.elementwise("recip", M, b))),
+    Op(43, "matrix_matrix_product", (M, M), M, (), "{out} = matmul({in1}, {in2})", cost=_cubic,
+       reference=lambda a, b, c, F, r: _matmul(a, b),
+       numpy="{o} = _sum({a}[:, :, None] * {b}[None, :, :], axis=1)",
+       symbolic=lambda alg, a, b, c, old: alg.bilinear("matmul", M, a, b)),
+    Op(44, "scalar_min", (S, S), S, (), "{out} = minimum({in1}, {in2})", cost=_constant,
+       reference=lambda a, b, c, F, r: _f(_smin(a, b)),
+       numpy="{o} = {b} if {b} < {a} else {a}",
+       symbolic=lambda alg, a, b, c, old: _sp().Min(a, b)),
+    Op(45, "vector_min", (V, V), V, (), "{out} = minimum({in1}, {in2})", cost=_linear,
+       reference=lambda a, b, c, F, r: _smin(a, b),
+       numpy="{o} = np.where({b} < {a}, {b}, {a})",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("min", V, a, b)),
+    Op(46, "matrix_min", (M, M), M, (), "{out} = minimum({in1}, {in2})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.where(a < b, a, b),
+       numpy="{o} = np.where({a} < {b}, {a}, {b})",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("min", M, a, b)),
+    Op(47, "scalar_max", (S, S), S, (), "{out} = maximum({in1}, {in2})", cost=_constant,
+       reference=lambda a, b, c, F, r: _f(_smax(a, b)),
+       numpy="{o} = {b} if {a} < {b} else {a}",
+       symbolic=lambda alg, a, b, c, old: _sp().Max(a, b)),
+    Op(48, "vector_max", (V, V), V, (), "{out} = maximum({in1}, {in2})", cost=_linear,
+       reference=lambda a, b, c, F, r: _smax(a, b),
+       numpy="{o} = np.where({a} < {b}, {b}, {a})",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("max", V, a, b)),
+    Op(49, "matrix_max", (M, M), M, (), "{out} = maximum({in1}, {in2})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: np.where(a > b, a, b),
+       numpy="{o} = np.where({a} > {b}, {a}, {b})",
+       symbolic=lambda alg, a, b, c, old: alg.elementwise("max", M, a, b)),
+    Op(50, "vector_mean", (V,), S, (), "{out} = mean({in1})", cost=_linear,
+       reference=lambda a, b, c, F, r: _sum(a) / a.size,
+       numpy="{o} = _sum({a}) / F",
+       symbolic=lambda alg, a, b, c, old: alg.linear("mean", S, a, identity=1)),
+    Op(51, "matrix_mean", (M,), S, (), "{out} = mean({in1})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: _sum(a) / a.size,
+       numpy="{o} = _sum({a}.ravel()) / (F * F)",
+       symbolic=lambda alg, a, b, c, old: alg.linear("mean", S, a, identity=1)),
+    Op(52, "matrix_row_mean", (M,), V, (), "{out} = mean({in1}, axis=1)", cost=_quadratic,
+       reference=lambda a, b, c, F, r: _row_sums(a) / a.shape[1],
+       numpy="{o} = _sum({a}, axis=1) / F",
+       symbolic=lambda alg, a, b, c, old: alg.fn("row_mean", V, a)),
+    Op(53, "matrix_row_std", (M,), V, (), "{out} = std({in1}, axis=1)", cost=_quadratic,
+       reference=lambda a, b, c, F, r: _row_std(a),
+       numpy="{o} = _std({a}, axis=1)",
+       symbolic=lambda alg, a, b, c, old: alg.fn("row_std", V, a)),
+    Op(54, "vector_std", (V,), S, (), "{out} = std({in1})", cost=_linear,
+       reference=lambda a, b, c, F, r: _f(_std(a)),
+       numpy="{o} = _std({a})",
+       symbolic=lambda alg, a, b, c, old: alg.fn("std", S, a)),
+    Op(55, "matrix_std", (M,), S, (), "{out} = std({in1})", cost=_quadratic,
+       reference=lambda a, b, c, F, r: _f(_std(a)),
+       numpy="{o} = _std({a}.ravel())",
+       symbolic=lambda alg, a, b, c, old: alg.fn("std", S, a)),
+    Op(56, "scalar_const_set", (), S, (CONST_VALUE,), "{out} = {c0}", cost=_constant,
+       reference=lambda a, b, c, F, r: float(c[0]),
+       numpy="{o} = {c0}",
+       symbolic=lambda alg, a, b, c, old: _sp().Float(c[0])),
+    Op(57, "vector_const_set", (), V, (CONST_INDEX, CONST_VALUE), "{out}[{c0}] = {c1}", partial_write=True, cost=_linear,
+       reference=lambda a, b, c, F, r: _vset(a, c, F),
+       numpy="{o}[_index({c0}, F)] = {c1}",
+       symbolic=lambda alg, a, b, c, old: _sym_set(alg, V, old, c)),
+    Op(58, "matrix_const_set", (), M, (CONST_INDEX, CONST_INDEX, CONST_VALUE), "{out}[{c0}, {c1}] = {c2}", partial_write=True, cost=_quadratic,
+       reference=lambda a, b, c, F, r: _mset(a, c, F),
+       numpy="{o}[_index({c0}, F), _index({c1}, F)] = {c2}",
+       symbolic=lambda alg, a, b, c, old: _sym_set(alg, M, old, c)),
+    Op(59, "scalar_uniform_set", (), S, (CONST_LOW, CONST_HIGH), "{out} = uniform({c0}, {c1})", random=True, cost=_constant,
+       reference=lambda a, b, c, F, r: _uniform(c[0], c[1], r, ()),
+       numpy="{o} = _uniform_in(rng, {c0}, {c1})",
+       symbolic=lambda alg, a, b, c, old: alg.random("uniform", S, c)),
+    Op(60, "vector_uniform_set", (), V, (CONST_LOW, CONST_HIGH), "{out} = uniform({c0}, {c1}, n_features)", random=True, cost=_linear,
+       reference=lambda a, b, c, F, r: _uniform(c[0], c[1], r, (F,)),
+       numpy="{o} = [_uniform_in(rng, {c0}, {c1}) for _ in range(F)]",
+       symbolic=lambda alg, a, b, c, old: alg.random("uniform", V, c)),
+    Op(61, "matrix_uniform_set", (), M, (CONST_LOW, CONST_HIGH), "{out} = uniform({c0}, {c1}, (n_features, n_features))", random=True, cost=_quadratic,
+       reference=lambda a, b, c, F, r: _uniform(c[0], c[1], r, (F, F)),
+       numpy="{o} = np.reshape([_uniform_in(rng, {c0}, {c1}) for _ in range(F * F)], (F, F))",
+       symbolic=lambda alg, a, b, c, old: alg.random("uniform", M, c)),
+    Op(62, "scalar_gaussian_set", (), S, (CONST_MEAN, CONST_STD), "{out} = gaussian({c0}, {c1})", random=True, cost=_constant,
+       reference=lambda a, b, c, F, r: _gaussian(c[0], c[1], r, ()),
+       numpy="{o} = {c0} + {c1} * rng.gaussian()",
+       symbolic=lambda alg, a, b, c, old: alg.random("gaussian", S, c)),
+    Op(63, "vector_gaussian_set", (), V, (CONST_MEAN, CONST_STD), "{out} = gaussian({c0}, {c1}, n_features)", random=True, cost=_linear,
+       reference=lambda a, b, c, F, r: _gaussian(c[0], c[1], r, (F,)),
+       numpy="{o} = [{c0} + {c1} * rng.gaussian() for _ in range(F)]",
+       symbolic=lambda alg, a, b, c, old: alg.random("gaussian", V, c)),
+    Op(64, "matrix_gaussian_set", (), M, (CONST_MEAN, CONST_STD), "{out} = gaussian({c0}, {c1}, (n_features, n_features))", random=True, cost=_quadratic,
+       reference=lambda a, b, c, F, r: _gaussian(c[0], c[1], r, (F, F)),
+       numpy="{o} = np.reshape([{c0} + {c1} * rng.gaussian() for _ in range(F * F)], (F, F))",
+       symbolic=lambda alg, a, b, c, old: alg.random("gaussian", M, c)),
+)
 OPS_BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
 NUM_OPS = len(OPS)
 
-# Ops that write one element of their output and keep the rest: they also read their output,
-# so their ``reference``/``sympy_form`` receive the output's previous value as ``a``.
-PARTIAL_WRITE_OPS = frozenset({57, 58})
+# Derived from the table's ``partial_write`` column (kept as a set for the views that test it).
+PARTIAL_WRITE_OPS = frozenset(op.code for op in OPS if op.partial_write)
 
 
 def op_by_name(name: str) -> Op:
@@ -303,4 +505,32 @@ def op_by_name(name: str) -> Op:
         ) from None
 
 
-assert [op.code for op in OPS] == list(range(65)), "op codes must be 0..64 in order"
+def check_table(ops: tuple[Op, ...]) -> None:
+    """Raise ``ValueError`` naming the op and the column when a row of ``ops`` is incomplete.
+
+    Codes are 0..n-1 in order (they index every derived table); an op with an output has a NumPy
+    source and a symbolic form; placeholders of the text and NumPy source match its operands and
+    constants."""
+    for index, op in enumerate(ops):
+        where = f"op {op.code} ({op.name})"
+        if op.code != index:
+            raise ValueError(f"{where}: op codes must be 0..{len(ops) - 1} in order, got {op.code} at {index}")
+        if op.output is None:
+            continue
+        if op.numpy is None or op.symbolic is None:
+            missing = "numpy" if op.numpy is None else "symbolic"
+            raise ValueError(f"{where}: column {missing!r} is missing (every op with an output needs it)")
+        for column, text, names in (("text", op.text, ("out", "in1", "in2")), ("numpy", op.numpy, ("o", "a", "b"))):
+            wanted = {names[0]} | {names[1 + i] for i in range(len(op.inputs))} | {
+                f"c{i}" for i in range(len(op.constants))}
+            if op.partial_write:
+                wanted.discard(names[1])
+            found = {field for field in ("out", "in1", "in2", "o", "a", "b", "c0", "c1", "c2")
+                     if "{" + field + "}" in text}
+            if not found <= wanted:
+                raise ValueError(f"{where}: column {column!r} uses {sorted(found - wanted)}, which the op does not have")
+        if op.partial_write and op.random:
+            raise ValueError(f"{where}: an op cannot be both random and a partial write")
+
+
+check_table(OPS)

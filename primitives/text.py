@@ -34,6 +34,8 @@ from primitives.program import COMPONENT_TITLES, Program
 _FLOAT = r"([-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|nan))"
 _INDENT = "  "
 MAX_ADDRESS = 1000  # MemorySpec allows at most 1000 addresses of a kind
+_MAX_ADDRESS_DIGITS = 9
+_ECHO = 80  # characters of a line quoted in an error
 
 
 def _address(kind: int, addr: int) -> str:
@@ -101,7 +103,13 @@ def parse_instruction(text: str) -> tuple[list[int], list[float]] | None:
         row = [op.code, 0, 0, 0]
         for slot, position in (("in1", 1), ("in2", 2), ("out", 3)):
             if groups.get(slot):
-                row[position] = int(groups[slot][1:])
+                digits = groups[slot][1:]
+                if len(digits) > _MAX_ADDRESS_DIGITS:  # int() of thousands of digits is refused
+                    raise ProgramError(
+                        f"address {groups[slot][:8]}... ({len(digits)} digits) is too large "
+                        f"(at most {MAX_ADDRESS - 1})"
+                    )
+                row[position] = int(digits)
         consts = [float(groups[f"c{i}"]) for i in range(len(op.constants))]
         return row, consts + [0.0] * (3 - len(consts))
     return None
@@ -121,8 +129,13 @@ def parse_program(text: str, memory: MemorySpec | None = None, source: str = "<t
         line = raw.split("#", 1)[0].rstrip()
         if not line.strip():
             continue
-        where = f"{source}, line {number}: {raw.strip()!r}"
         header = _HEADER.fullmatch(line.strip())
+        if current < 0 and header is None:
+            # not program text (yet): say so without quoting the file (it may be any file)
+            raise ProgramError(f"{source}, line {number}: expected 'def Setup():' before any "
+                               f"instruction (not a program file?)")
+        quoted = raw.strip() if len(raw.strip()) <= _ECHO else raw.strip()[:_ECHO] + "..."
+        where = f"{source}, line {number}: {quoted!r}"
         if header is not None:
             title = header.group(1)
             expected = current + 1
@@ -131,11 +144,12 @@ def parse_program(text: str, memory: MemorySpec | None = None, source: str = "<t
                 raise ProgramError(f"{where}: expected {wanted} (blocks are Setup, Predict, Learn in order)")
             current = expected
             continue
-        if current < 0:
-            raise ProgramError(f"{where}: expected 'def Setup():' before any instruction")
         if not raw.startswith((" ", "\t")):
             raise ProgramError(f"{where}: expected an indented instruction or a 'def ...():' header")
-        parsed = parse_instruction(line.strip())
+        try:
+            parsed = parse_instruction(line.strip())
+        except ProgramError as exc:
+            raise ProgramError(f"{where}: {exc}") from None
         if parsed is None:
             raise ProgramError(
                 f"{where}: expected an instruction in AutoML-Zero's text form, e.g. "

@@ -242,10 +242,20 @@ class DatasetSuite(ProblemSuite):
         seeds = task_seeds(self.seed, split, n, seed)
         return [self._task(split, pair, s) for pair, s in zip(pairs, seeds, strict=True)]
 
-    def _task(self, split: str, pair, task_seed: int) -> Task:
+    def task_rows(self, split: str, n: int, seed: int) -> list[np.ndarray]:
+        """The table rows (train first, then valid) of each of the first ``n`` tasks of ``split``."""
+        pairs = self.task_pairs(split, n, seed)
+        seeds = task_seeds(self.seed, split, n, seed)
+        return [self._chosen(split, pair, s)[1] for pair, s in zip(pairs, seeds, strict=True)]
+
+    def _chosen(self, split: str, pair, task_seed: int):
         num_train, num_valid = self.sizes[split]
         rng = np.random.default_rng(task_seed)
-        chosen = rng.permutation(self._rows(split, pair))[: num_train + num_valid]
+        return rng, rng.permutation(self._rows(split, pair))[: num_train + num_valid]
+
+    def _task(self, split: str, pair, task_seed: int) -> Task:
+        num_train = self.sizes[split][0]
+        rng, chosen = self._chosen(split, pair, task_seed)
         x = self.table.features[chosen]
         train, valid = slice(0, num_train), slice(num_train, None)
         with np.errstate(all="ignore"):

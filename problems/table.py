@@ -309,6 +309,10 @@ def _load_cached(path: str, size: int, mtime_ns: int, target: str, categorical: 
 def load_table(path: str, target: str = "", categorical: str = "onehot",
                missing: str = "impute") -> Table:
     """The encoded table of ``path`` (cached while the file's size and mtime do not change)."""
+    if os.path.isdir(path):
+        raise ProblemError(f"data file {path!r}: is a directory, not a table file")
+    if not os.path.exists(path):
+        raise ProblemError(f"data file {path!r}: no such file")
     try:
         stat = os.stat(path)
     except OSError as error:

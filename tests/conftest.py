@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# every evaluation validates its programs before the kernel (primitives/validate.py)
+os.environ.setdefault("EVOLVE_CHECK_PROGRAMS", "1")
 
 _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:

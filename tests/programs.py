@@ -26,3 +26,9 @@ def Learn():
   s1 = s3 * s0
   s2 = 0.205559
 """
+
+# Op codes from the table, never hard-coded counts: a new op joins every test that iterates them.
+from primitives.ops import OPS  # noqa: E402
+
+ALL_OPS = tuple(op.code for op in OPS)
+NON_RANDOM_OPS = tuple(op.code for op in OPS if not op.random)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from programs import ALL_OPS, NON_RANDOM_OPS
 
 from evolve.bench import _STARTUP_SCRIPT, DEMO_OPS, SCENARIOS
 from evolve.cli import main
@@ -22,8 +23,8 @@ def test_scenarios_match_their_definition():
     assert (a.features_size, b.features_size, c.features_size) == (4, 16, 4)
     assert a.memory.as_tuple() == (8, 8, 8) and c.memory.as_tuple() == (4, 3, 1)
     assert a.sizes == (10, 10, 20) and c.sizes == (10, 2, 8)
-    assert set(a.ops[0]) == set(range(65))
-    assert set(a.ops[1]) == set(a.ops[2]) == set(range(59))
+    assert set(a.ops[0]) == set(ALL_OPS)
+    assert set(a.ops[1]) == set(a.ops[2]) == set(NON_RANDOM_OPS)
     assert [OPS[code].name for code in DEMO_OPS] == [
         "scalar_const_set", "vector_inner_product", "scalar_diff", "scalar_product",
         "scalar_vector_product", "vector_sum",

@@ -137,3 +137,12 @@ def test_version_flag():
                          text=True, timeout=60)
     assert out.returncode == 0
     assert out.stdout.startswith("evolve ") and "numba" in out.stdout
+
+
+def test_report_brief_carries_the_metadata():
+    from evolve.metadata import metadata_brief
+
+    brief = dict(metadata_brief(run_metadata(["evolve", "run", "linear-demo"])))
+    assert brief["command line"] == "evolve run linear-demo"
+    assert "numba" in brief["Python and packages"] and "cores" in brief["CPU"]
+    assert metadata_brief(None) == [] and metadata_brief("garbage") == []

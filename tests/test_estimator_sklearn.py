@@ -2,7 +2,10 @@
 
 ``parametrize_with_checks`` runs every check of scikit-learn's estimator suite on the exported
 classifier (logistic regression by SGD, ``logistic_sgd``) and regressor (``linear_sgd``); no check
-is skipped and none is marked as an expected failure.
+is skipped by hand and none is marked as an expected failure (no ``_xfail_checks`` tag). Two
+checks skip themselves unless the environment allows them: the DataFrame check needs pandas (in
+the ``test`` extra) and the array-API check needs ``SCIPY_ARRAY_API=1`` before SciPy is imported,
+so ``test_array_api_check_runs_too`` runs that one in a process that sets it.
 """
 
 from __future__ import annotations
@@ -102,3 +105,29 @@ def test_module_works_without_scikit_learn(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "DiscoveredAlgorithm(epochs=2" in out.stdout
+
+
+def test_array_api_check_runs_too(tmp_path):
+    """The one check ``parametrize_with_checks`` skips without ``SCIPY_ARRAY_API=1`` (it must be
+    set before SciPy is imported), run in a process that sets it."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from functools import partial\n"
+        "from sklearn.utils.estimator_checks import check_array_api_input\n"
+        "from evolve.algorithms import load_algorithm\n"
+        "from evolve.inspect.estimator import estimator_source, load_module\n"
+        "from evolve.inspect.prune import prune\n"
+        "for algo, kind in (('logistic_sgd', 'accuracy'), ('linear_sgd', 'rms')):\n"
+        "    m = load_module(estimator_source(prune(load_algorithm(algo)), eval_type=kind,\n"
+        "                                     features_size=8, epochs=3))\n"
+        "    check_array_api_input('DiscoveredAlgorithm', m.DiscoveredAlgorithm(),\n"
+        "                          array_namespace='numpy', expect_only_array_outputs=False)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, env=env)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from programs import ALL_OPS
 
 from evolve.algorithms import load_algorithm
 from evolve.evaluation import TaskBatch, per_task_fitness
@@ -50,7 +51,7 @@ def _fitness(model, task, eval_type: str, max_abs_error: float) -> float:
 @pytest.mark.parametrize("problem", ["linear", "projected_binary"])
 def test_exported_random_programs_match_the_interpreter(problem, tmp_path):
     memory = MemorySpec(5, 4, 2)
-    ops = usable_ops(range(65), memory)
+    ops = usable_ops(ALL_OPS, memory)
     rng = np.random.default_rng(11)
     features = 3 if problem == "linear" else 4
     suite = make_suite(problem, {"features_size": features, "num_train_examples": 15,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from programs import ALL_OPS
 from programs import AUTOML_ZERO_LINEAR as AZL
 
 from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
@@ -79,7 +80,7 @@ def test_learn_to_learn_state_is_live():
 @pytest.mark.parametrize("problem", ["linear", "projected_binary"])
 def test_pruned_random_programs_score_exactly_the_same(problem):
     memory = MemorySpec(5, 4, 2)
-    ops = usable_ops(range(65), memory)
+    ops = usable_ops(ALL_OPS, memory)
     rng = np.random.default_rng(7)
     params = {"features_size": 3} if problem == "linear" else {"features_size": 4}
     batch = _batch(problem, **params)
@@ -123,7 +124,7 @@ def test_prune_is_idempotent():
 def test_jitted_liveness_equals_reference(memory, bits):
     """The interpreter's own dead-code pass (primitives.liveness) keeps exactly what prune keeps."""
     rng = np.random.default_rng(11)
-    ops = usable_ops(range(65), memory)
+    ops = usable_ops(ALL_OPS, memory)
     few = usable_ops([1, 2, 3, 18, 23, 27, 56, 57, 59, 63], memory)
     programs = [
         random_program([int(s) for s in rng.integers(0, 12, size=3)], [choice] * 3, memory, rng)

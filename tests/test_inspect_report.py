@@ -77,7 +77,13 @@ def test_report_writes_markdown_and_html(run_dir):
     for text in (md, html):
         assert "LinearRegression" in text and "linear_sgd" in text
         assert "0.2056" in text
-    assert html.count("data:image/png;base64,") == 3
+    # three progress plots and the knock-out bars (no lineage.csv in this run directory)
+    assert html.count("data:image/png;base64,") == 4
+    for section in ("What the algorithm depends on (ablation)", "Hyperparameter coupling",
+                    "Generalization probe"):
+        assert section in md and section in html
+    assert "Lineage" not in md
+    assert html.count("data:image/svg+xml;base64,") >= 3  # typeset math rows
     for png in (run_dir / "plots").glob("*.png"):
         data = png.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 200_000

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from programs import NON_RANDOM_OPS
 
-from evolve import executors, islands
+from evolve import executors
 from evolve.campaign import resume_campaign, start_campaign
 from evolve.cli import main
 from evolve.config import load_config, to_toml
@@ -37,6 +38,7 @@ from evolve.islands import (
     run_island_epoch,
     with_population,
 )
+from evolve.islands import epoch as islands_epoch
 from primitives.generate import random_program
 from primitives.memory import MemorySpec
 from primitives.program import Program
@@ -105,7 +107,7 @@ def forget_then_epoch(every: int, task: dict) -> dict:
     """An epoch in a worker that lost every live island it held, every ``every``-th call."""
     _FORGET_CALLS.append(1)
     if len(_FORGET_CALLS) % every == 0:
-        islands._RESIDENT.clear()
+        islands_epoch._RESIDENT.clear()
     return run_island_epoch(task)
 
 
@@ -131,7 +133,7 @@ def forget_once_epoch(folder: str, task: dict) -> dict:
     with log.open("a") as handle:
         handle.write(f"{task['island']} {int(task['base'] is not None)}\n")
     if task["island"] == 0 and sum(line.startswith("0 ") for line in log.read_text().splitlines()) == 4:
-        islands._RESIDENT.get(task["key"], {}).pop(0, None)
+        islands_epoch._RESIDENT.get(task["key"], {}).pop(0, None)
     return run_island_epoch(task)
 
 
@@ -147,7 +149,7 @@ def test_a_lost_island_is_shipped_once_not_to_every_epoch_queued_behind_it(execu
 
 @pytest.mark.parametrize("rounds", [1, 3])
 def test_how_often_snapshots_come_back_changes_nothing(rounds, tmp_path, monkeypatch, serial_outcome):
-    monkeypatch.setattr(islands, "SNAPSHOT_ROUNDS", rounds)
+    monkeypatch.setattr(islands_epoch, "SNAPSHOT_ROUNDS", rounds)
     assert run_tiny(tmp_path / "run", "campaign.executor='serial'") == serial_outcome
 
 
@@ -235,7 +237,7 @@ def reference_migrate(islands: list[dict], rng: np.random.Generator) -> list[dic
 
 def random_island(rng: np.random.Generator, index: int, size: int) -> dict:
     memory = MemorySpec(4, 3, 1)
-    members = [as_individual(random_program([int(v) for v in rng.integers(0, 5, 3)], [list(range(59))] * 3,
+    members = [as_individual(random_program([int(v) for v in rng.integers(0, 5, 3)], [list(NON_RANDOM_OPS)] * 3,
                                             memory, rng), float(rng.random())) for _ in range(size)]
     fitness = np.array([m.fitness.values[0] for m in members])
     population = Population(members, fitness, head=int(rng.integers(0, size)))
@@ -395,7 +397,7 @@ def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path,
     output plus the migrants dealt (with the migration stream, in round order) from every
     island's round r - 2 output. The campaign itself ships no state after round 0: each epoch
     continues the live island its worker kept."""
-    monkeypatch.setattr(islands, "SNAPSHOT_ROUNDS", 1)  # every epoch also returns its whole state
+    monkeypatch.setattr(islands_epoch, "SNAPSHOT_ROUNDS", 1)  # every epoch also returns its whole state
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     config = tiny_config("campaign.executor='serial'", "campaign.max_evaluations=1500")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from programs import ALL_OPS, NON_RANDOM_OPS
 
 from evolve.mutation import MUTATORS, SearchSpace, mutate
 from evolve.mutation_kernel import BatchMutator
@@ -13,7 +14,7 @@ from primitives.rng import Stream
 
 SPACES = {
     "all_ops": SearchSpace(
-        ops=(tuple(range(65)), tuple(range(59)), (1, 2, 3, 18, 23, 27, 56, 57, 58, 28, 39, 62)),
+        ops=(ALL_OPS, NON_RANDOM_OPS, (1, 2, 3, 18, 23, 27, 56, 57, 58, 28, 39, 62)),
         init_sizes=(3, 2, 4), min_sizes=(1, 0, 2), max_sizes=(6, 4, 7), memory=MemorySpec(5, 4, 2),
     ),
     "linear_demo": SearchSpace(

@@ -8,6 +8,7 @@ import io
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from programs import ALL_OPS
 
 from evolve.cli import main
 from evolve.commands.scaling import parse_executors, parse_seeds
@@ -128,7 +129,7 @@ def test_program_work_equals_the_readable_liveness_count(problem):
     from problems.registry import get_tasks, make_suite
 
     memory = MemorySpec(5, 4, 2)
-    ops = usable_ops(range(65), memory)
+    ops = usable_ops(ALL_OPS, memory)
     rng = np.random.default_rng(11)
     suite = make_suite(problem, {"num_train_examples": 12, "num_valid_examples": 7, "num_train_epochs": 3,
                                  "features_size": 3 if problem == "linear" else 4})

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from programs import ALL_OPS, NON_RANDOM_OPS
 
 from evolve.config import ConfigError, apply_overrides, config_from_dict, load_config
 from evolve.evaluation import TaskBatch, evaluate
@@ -25,8 +26,8 @@ from problems.registry import get_tasks, make_suite
 MEMORY = MemorySpec(5, 4, 2)
 SPACE = SearchSpace(
     ops=(
-        tuple(range(65)),
-        tuple(c for c in range(59)),
+        ALL_OPS,
+        NON_RANDOM_OPS,
         (1, 2, 3, 18, 23, 27, 56, 57, 58, 28, 39),
     ),
     init_sizes=(3, 2, 4),
@@ -119,7 +120,7 @@ def _linear_batch(n_tasks=4):
 def test_fec_never_changes_the_fitness_of_a_deterministic_program(seed):
     rng = np.random.default_rng(seed)
     memory = MemorySpec(4, 3, 1)
-    deterministic = [c for c in range(59)]
+    deterministic = list(NON_RANDOM_OPS)
     programs = [random_program((3, 2, 4), [deterministic] * 3, memory, rng) for _ in range(6)]
     programs += [p.copy() for p in programs[:3]]  # repeats must hit the cache
     batch = _linear_batch()
@@ -135,18 +136,18 @@ def test_fec_never_changes_the_fitness_of_a_deterministic_program(seed):
 def test_fec_hit_rate_and_lru_in_halves():
     cache = FECCache(4)
     for key in range(5):
-        cache.put(key, float(key))
+        cache.put(key, key / 10)
     assert cache.keys_by_age().tolist() == [2, 3, 4]  # full at 4: the older half went
-    assert cache.get(0) is None and cache.get(3) == 3.0
+    assert cache.get(0) is None and cache.get(3) == 0.3
     assert cache.keys_by_age().tolist() == [2, 4, 3]
-    cache.put(5, 5.0)
-    cache.put(6, 6.0)
+    cache.put(5, 0.5)
+    cache.put(6, 0.6)
     assert cache.keys_by_age().tolist() == [3, 5, 6]
     assert cache.hit_rate == 0.5
     restored = FECCache(4)
     restored.load_arrays(cache.to_arrays())
     assert restored.keys_by_age().tolist() == [3, 5, 6] and restored.hits == 1
-    assert restored.get(5) == 5.0
+    assert restored.get(5) == 0.5
 
 
 class _ReferenceCache:
@@ -183,9 +184,9 @@ def test_fec_table_equals_reference_model(capacity, operations):
             assert [float(v) for v, f in zip(values, found, strict=True) if f] == [e for e in expected if e is not None]
         else:
             absent = [k for k in keys if k not in reference.entries]
-            cache.insert(np.array(absent, dtype=np.uint64), np.array(absent, dtype=np.float64) / 7)
+            cache.insert(np.array(absent, dtype=np.uint64), np.array(absent, dtype=np.float64) / 70)
             for k in absent:
-                reference.insert(k, k / 7)
+                reference.insert(k, k / 70)  # fitness lies in [0, 1]: keys 0..60 / 70
         assert cache.keys_by_age().tolist() == list(reference.entries)
     copy = FECCache(capacity)
     copy.load_arrays(cache.to_arrays())
@@ -206,7 +207,7 @@ def test_hurdles_score_passing_programs_on_all_tasks():
     memory = MemorySpec(4, 3, 1)
     batch = _linear_batch(6)
     rng = np.random.default_rng(0)
-    programs = [random_program((3, 2, 4), [list(range(59))] * 3, memory, rng) for _ in range(40)]
+    programs = [random_program((3, 2, 4), [list(NON_RANDOM_OPS)] * 3, memory, rng) for _ in range(40)]
     full = evaluate(programs, batch, memory)
     evaluator = SearchEvaluator(batch, memory, fec=False, hurdle_tasks=2)
     evaluator.hurdle_scores = [0.0] * 20  # a hurdle everyone passes

@@ -112,7 +112,6 @@ def _valid(setup: str = "", predict: str = "", learn: str = "") -> str:
         (_valid(setup="s2 = nan"), 2, "s2 = nan"),  # non-finite constant
         (_valid(setup="v1[0.5] = inf"), 2, "v1[0.5] = inf"),  # non-finite constant
         (_valid(setup="v1[1.5] = 0.5"), 2, "v1[1.5] = 0.5"),  # index fraction outside [0, 1)
-        ("  s1 = s2 + s3\ndef Setup():\ndef Predict():\ndef Learn():\n", 1, "s1 = s2 + s3"),
         ("def Predict():\ndef Setup():\ndef Learn():\n", 1, "def Predict():"),  # order
         ("def Setup():\ndef Learn():\ndef Predict():\n", 2, "def Learn():"),  # order
         (_valid() + "def Learn():\n", 4, "def Learn():"),  # a fourth block
@@ -125,6 +124,28 @@ def test_errors_name_the_line(text: str, line_number: int, line: str) -> None:
     message = str(info.value)
     assert f"line {line_number}" in message, message
     assert line in message, message
+
+
+@pytest.mark.parametrize("text", [
+    "  s1 = s2 + s3\ndef Setup():\ndef Predict():\ndef Learn():\n",
+    "password = hunter2\n",
+    "s" + "9" * 5000 + " = s2 + s3\n",
+])
+def test_text_before_any_block_is_not_quoted(text: str) -> None:
+    """Any file may be named as a program (algorithm.initial): its content is not echoed."""
+    with pytest.raises(ProgramError) as info:
+        parse_program(text, source="some.file")
+    message = str(info.value)
+    assert "line 1" in message and "def Setup():" in message, message
+    assert text.splitlines()[0].strip()[:8] not in message, message
+
+
+@pytest.mark.parametrize("digits", [10, 5000, 100_000])
+def test_a_huge_address_is_a_clear_error(digits: int) -> None:
+    text = "def Setup():\n  s" + "7" * digits + " = s2 + s3\ndef Predict():\ndef Learn():\n"
+    with pytest.raises(ProgramError, match="too large") as info:
+        parse_program(text)
+    assert len(str(info.value)) < 300
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vary", metavar="KEY=V1,V2,...",
                    help="also score the program and its decoupled form with this suite parameter "
                    "set to each value, e.g. features_size=8,16,32")
+    p.add_argument("--probe", action="store_true",
+                   help="also the generalization probe: other F, more examples and epochs, "
+                   "another dataset, against the baselines (final split, 10 tasks)")
     p.add_argument("--no-math", action="store_true", help="skip marking the math (SymPy)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -101,14 +104,23 @@ def run(args: argparse.Namespace) -> int:
     coupling = decouple_report(program, memory, args.problem_name, params, args.split,
                                args.tasks, args.seed, vary=vary, max_abs_error=max_abs_error,
                                reduction=reduction)
+    rows = None
+    if args.probe:
+        from evolve.inspect.generalize import probe
+
+        rows, probe_seconds = probe(program, memory, args.problem_name, params, seed=args.seed,
+                                    max_abs_error=max_abs_error, reduction=reduction)
     where = (f"{args.problem_name} {args.split} split, {batch.num_tasks} tasks "
              f"(seed {args.seed}, {eval_type})")
     if args.json:
         out = {"program": str(args.program), "tasks": where, **result.as_dict(),
                "summary": ab.dependence_summary(result), "decoupling": coupling.as_dict()}
         if math_lines is not None:
-            out["math"] = [{"line": line, "changed_by": [k.rank for k in ks]}
-                           for line, ks in math_lines]
+            out["math"] = {"lines": [{"line": line, "changed_by": [k.rank for k in ks]}
+                                     for line, ks in math_lines.lines],
+                           "structural": [k.rank for k in math_lines.structural]}
+        if rows is not None:
+            out["probe"] = {"seconds": probe_seconds, "rows": [r.as_dict() for r in rows]}
         print(json.dumps(out, indent=1))
         return 0
     w = sys.stdout.write
@@ -125,4 +137,10 @@ def run(args: argparse.Namespace) -> int:
         w(ab.format_marked_math(math_lines))
     w("\n" + ab.dependence_summary(result) + "\n\n")
     w(format_decoupling(coupling))
+    if rows is not None:
+        from evolve.inspect.generalize import format_probe, summary
+
+        w(f"\nGeneralization probe (final split, 10 tasks each, {probe_seconds:.1f} s):\n")
+        w(format_probe(rows))
+        w(summary(rows) + "\n")
     return 0

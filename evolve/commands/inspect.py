@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--tasks", type=int, default=None, help="final tasks in the table (default: config)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline rows")
+    p.add_argument("--no-findings", action="store_true",
+                   help="skip ablation, coupling, lineage and the generalization probe")
     p.set_defaults(func=run_report)
 
     p = sub.add_parser("compare", help="score programs and baselines side by side on the same tasks")
@@ -135,7 +137,8 @@ def run_export(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from evolve.inspect.report import build_report
 
-    md, html = build_report(args.run_dir, n_tasks=args.tasks, baselines=not args.no_baselines)
+    md, html = build_report(args.run_dir, n_tasks=args.tasks, baselines=not args.no_baselines,
+                            findings=not args.no_findings)
     print(f"wrote {md} and {html}")
     return 0
 

@@ -14,6 +14,7 @@ from evolve.config import (
     preset_names,
     to_toml,
 )
+from evolve.data import is_data_run, write_data_report
 from evolve.errors import ConfigError
 
 DEFAULT_ROOT = Path("results")
@@ -21,7 +22,13 @@ DEFAULT_ROOT = Path("results")
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a discovery campaign (a preset name or a TOML config)")
-    p.add_argument("config", metavar="PRESET|CONFIG.toml")
+    p.add_argument("config", nargs="?", metavar="PRESET|CONFIG.toml",
+                   help="a preset or TOML config (with --data: default the 'dataset' preset)")
+    p.add_argument("--data", type=Path, metavar="FILE",
+                   help="your own table (CSV/TSV, Parquet, .npy/.npz): discover an algorithm for it")
+    p.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
+    p.add_argument("--task", choices=("classification", "regression"),
+                   help="with --data: the task type (default: inferred from the target)")
     p.add_argument("--seed", type=int, help="campaign seed (overrides the config)")
     p.add_argument("--budget-minutes", type=float, help="wall-clock budget in minutes")
     p.add_argument("--max-evaluations", type=int, help="budget in individuals")
@@ -39,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     r.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT to resume on (the one "
+                   "in the run directory's config is never connected to unless given here)")
     r.set_defaults(func=resume)
 
     ps = sub.add_parser("presets", help="list the named campaign presets")
@@ -56,20 +65,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 def resolve_config(args: argparse.Namespace):
     """The config named on the command line with its flags applied; fails before any work."""
     overrides = list(args.overrides)
+    source = getattr(args, "config", None)
+    if getattr(args, "data", None) is not None:  # the dataset preset pointed at the file
+        from evolve.data import DATA_PRESET, data_overrides
+
+        source = source or DATA_PRESET
+        overrides = data_overrides(args.data, args.target, args.task) + overrides
+    elif source is None:
+        raise ConfigError("evolve run needs a preset, a TOML config or --data FILE --target COLUMN")
     for flag, path in (("seed", "seed"), ("budget_minutes", "campaign.budget_minutes"),
                        ("max_evaluations", "campaign.max_evaluations"), ("workers", "campaign.workers"),
                        ("executor", "campaign.executor"), ("scheduler", "campaign.scheduler")):
         value = getattr(args, flag, None)
         if value is not None:
             overrides.append(f"{path}={json.dumps(value)}")
-    config = config_from_dict(apply_overrides(load_source(args.config), overrides))
+    config = config_from_dict(apply_overrides(load_source(source), overrides))
     workers = getattr(args, "workers", None)
     if workers and workers > 1 and config.campaign.islands == 1:
         # One island per worker: ``--workers N`` alone parallelises a one-population config.
         overrides.append(f"campaign.islands={workers}")
         if args.executor is None and config.campaign.executor == "serial":
             overrides.append('campaign.executor="processes"')
-        config = config_from_dict(apply_overrides(load_source(args.config), overrides))
+        config = config_from_dict(apply_overrides(load_source(source), overrides))
     return config
 
 
@@ -80,28 +97,73 @@ def run(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     if args.out is not None:
         run_dir = args.out
-        if run_dir.exists() and any(run_dir.iterdir()):
-            raise ConfigError(f"--out {run_dir}: folder exists and is not empty (use `evolve resume` to continue)")
+        check_out_dir(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
     else:
         run_dir = new_run_dir(DEFAULT_ROOT, config.name, config.seed)
     campaign = start_campaign(config, run_dir, quiet=args.quiet)
     if not args.quiet:
         print(f"evolve run {config.name}: seed {config.seed}, results in {run_dir}", file=sys.stderr)
+    if is_data_run(config):
+        write_data_report(config, run_dir)
     summary = campaign.run()
-    return _report(summary, run_dir, args.quiet)
+    code = _report(summary, run_dir, args.quiet)
+    _data_comparison(config, run_dir, summary, args.quiet)
+    return code
+
+
+def _data_comparison(config, run_dir: Path, summary: dict, quiet: bool) -> None:
+    """A data run ends with scikit-learn baselines tuned on the same budget (baselines.json)."""
+    if not is_data_run(config) or summary["stopped_by"] == "interrupted":
+        return
+    from evolve.data import format_comparison, tuned_comparison
+
+    if not quiet:
+        print("tuning scikit-learn baselines on the select tasks ...", file=sys.stderr)
+    result = tuned_comparison(config, run_dir, summary)
+    if not quiet:
+        print(format_comparison(result), end="")
+
+
+def check_out_dir(run_dir: Path) -> None:
+    """``--out`` must be a new or empty folder; a killed run's folder says how to go on."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir}: exists and is not a folder; give a new or empty folder")
+    if not run_dir.exists():
+        return
+    try:
+        entries = {p.name for p in run_dir.iterdir()}
+    except OSError as exc:
+        raise ConfigError(f"--out {run_dir}: cannot read the folder ({exc.strerror})") from None
+    if not entries:
+        return
+    if "summary.json" in entries and not _interrupted(run_dir / "summary.json"):
+        raise ConfigError(f"--out {run_dir}: holds a finished run; give a new or empty folder")
+    if "config.toml" in entries:
+        raise ConfigError(f"--out {run_dir}: holds a run that was stopped before it finished; "
+                          f"continue it with `evolve resume {run_dir}` (or give a new or empty folder)")
+    raise ConfigError(f"--out {run_dir}: folder exists and is not empty; give a new or empty folder")
+
+
+def _interrupted(path: Path) -> bool:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("stopped_by") == "interrupted"
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return False
 
 
 def resume(args: argparse.Namespace) -> int:
     from evolve.campaign import resume_campaign
 
-    campaign, warnings = resume_campaign(args.run_dir, quiet=args.quiet)
+    campaign, warnings = resume_campaign(args.run_dir, quiet=args.quiet, scheduler=args.scheduler)
     for warning in warnings:
         print(f"evolve resume: warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(f"evolve resume: continuing {args.run_dir} at {campaign.individuals} individuals", file=sys.stderr)
     summary = campaign.run()
-    return _report(summary, args.run_dir, args.quiet)
+    code = _report(summary, args.run_dir, args.quiet)
+    _data_comparison(campaign.config, args.run_dir, summary, args.quiet)
+    return code
 
 
 def _report(summary: dict, run_dir: Path, quiet: bool) -> int:

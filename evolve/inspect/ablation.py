@@ -234,7 +234,7 @@ def _fmt(v: float, digits: int = 4) -> str:
 def knockout_table(ablation: Ablation) -> str:
     """Knock-outs ranked by Δ fitness, most harmful first."""
     rows = [("rank", "where", "instruction", "knocked out", "Δ fitness", "effect")]
-    rows += [(str(k.rank), k.where(), k.text, _fmt(k.fitness), f"{k.delta:+.4f}",
+    rows += [(str(k.rank), k.where(), k.text, _fmt(k.fitness), f"{round(k.delta, 4) + 0.0:+.4f}",
               f"{MARKS[k.verdict]} {k.verdict}") for k in ablation.knockouts]
     return _columns(rows, right=(0, 3, 4))
 
@@ -276,35 +276,67 @@ def marked_program(program: Program, ablation: Ablation) -> str:
                 continue
             text = short_text(program, i)
             k = by_index.get(i)
-            note = f"  # {MARKS[k.verdict]} #{k.rank} Δ {k.delta:+.4f}" if k else ""
+            note = f"  # {MARKS[k.verdict]} #{k.rank} Δ {round(k.delta, 4) + 0.0:+.4f}" if k else ""
             lines.append(f"  {text.ljust(28)}{note}")
         start += size
     return "\n".join(lines) + "\n"
 
 
+@dataclass
+class MarkedMath:
+    """Lines of the program's math with the knock-outs that change each, and the knock-outs
+    after which a state appears that the program's math has not (no line of it can show that)."""
+
+    lines: list[tuple[str, list[Knockout]]]
+    structural: list[Knockout]
+
+
+def _keyed(lines: list[str]) -> dict[tuple, str]:
+    """Each line under a key: its section, what it defines, and which occurrence of that it is
+    (a steady constant's "(c is c0 before ...)" note defines "(constant)")."""
+    keyed, section, seen = {}, "", {}
+    for line in lines:
+        if not line.startswith("  "):
+            section = line
+            continue
+        lhs = "(constant)" if line.startswith("  (") else line.split(" = ")[0].split(" ← ")[0]
+        n = seen.get((section, lhs), 0)
+        seen[(section, lhs)] = n + 1
+        keyed[(section, lhs, n)] = line
+    return keyed
+
+
 def marked_math(program: Program, ablation: Ablation, eval_type: str = "rms",
-                seconds: float = 2.0) -> list[tuple[str, list[Knockout]]]:
-    """Lines of the program's math, each with the knock-outs that change it (the math of the
-    knocked-out program no longer has that line), most harmful first."""
+                seconds: float = 2.0) -> MarkedMath:
+    """Mark each line of the math with the knock-outs after which it reads differently or is
+    gone (lines matched by what they define), most harmful first; knock-outs after which the
+    math has a state the program's has not are listed as structural too."""
     from evolve.inspect.math import program_math
 
-    base = program_math(program, eval_type, seconds).to_text().splitlines()
-    touching: dict[int, list[Knockout]] = {n: [] for n in range(len(base))}
+    base_lines = program_math(program, eval_type, seconds).to_text().splitlines()
+    base = _keyed(base_lines)
+    touching: dict[tuple, list[Knockout]] = {key: [] for key in base}
+    structural = []
     for k in ablation.knockouts:
         if k.verdict == "no effect":
             continue
-        other = set(program_math(knocked_out(program, k.index), eval_type,
-                                 seconds).to_text().splitlines())
-        for n, line in enumerate(base):
-            if line.startswith("  ") and line not in other:
-                touching[n].append(k)
-    return [(line, sorted(touching[n], key=lambda k: k.delta)) for n, line in enumerate(base)]
+        other = _keyed(program_math(knocked_out(program, k.index), eval_type,
+                                    seconds).to_text().splitlines())
+        for key, line in base.items():
+            if other.get(key) != line:
+                touching[key].append(k)
+        if set(other) - set(base):
+            structural.append(k)
+    by_line = {line: key for key, line in base.items()}
+    lines = [(line, sorted(touching[by_line[line]], key=lambda k: k.delta) if line in by_line
+              else []) for line in base_lines]
+    return MarkedMath(lines, sorted(structural, key=lambda k: k.delta))
 
 
-def format_marked_math(lines: list[tuple[str, list[Knockout]]]) -> str:
-    width = max((len(line) for line, _ in lines), default=0)
+def format_marked_math(marked: MarkedMath) -> str:
+    width = max((len(line) for line, _ in marked.lines), default=0)
     out = []
-    for line, ks in lines:
+    for line, ks in marked.lines:
         if ks:
             worst = ks[0]
             tags = ", ".join(f"#{k.rank}" for k in ks[:4]) + (" …" if len(ks) > 4 else "")
@@ -312,6 +344,9 @@ def format_marked_math(lines: list[tuple[str, list[Knockout]]]) -> str:
                        f"{worst.delta:+.3f})")
         else:
             out.append(line)
+    if marked.structural:
+        out.append("Knock-outs after which the math has a state it had not: "
+                   + ", ".join(f"#{k.rank} {k.where()}" for k in marked.structural))
     return "\n".join(out) + "\n"
 
 

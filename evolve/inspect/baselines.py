@@ -82,12 +82,15 @@ def sklearn_models(eval_type: str) -> dict[str, object]:
 
 
 def score_sklearn(tasks: Sequence[Task], *, max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
-                  reduction: str = "mean") -> list[Score]:
+                  reduction: str = "mean", linear_only: bool = False) -> list[Score]:
+    """Scikit-learn references; ``linear_only`` skips the (slow) MLPs."""
     from sklearn.base import clone
 
     eval_type = tasks[0].eval_type
     scores = []
     for name, model in sklearn_models(eval_type).items():
+        if linear_only and name.startswith("MLP"):
+            continue
         per_task = []
         for task in tasks:
             try:

@@ -10,124 +10,65 @@ agree with the interpreter to the last bits.
 
 from __future__ import annotations
 
+import inspect
+
+from primitives import libm, rng
 from primitives.interpreter import DEFAULT_MAX_ABS_ERROR
 from primitives.memory import MemorySpec
 from primitives.ops import OPS
 from primitives.program import COMPONENT_TITLES, Program
 from primitives.text import format_instruction
 
-_SCALAR_FN = {5: "np.abs", 7: "np.sin", 8: "np.cos", 9: "np.tan", 10: "np.arcsin",
-              11: "np.arccos", 12: "np.arctan", 13: "np.exp", 14: "np.log"}
-
 
 def instruction_code(row, consts) -> list[str]:
-    """Python lines (over memory ``s``, ``v``, ``m`` and size ``F``) for one instruction."""
+    """Python lines (over memory ``s``, ``v``, ``m`` and size ``F``) for one instruction: the op
+    table's ``numpy`` column with the registers and constants filled in."""
     code, a, b, o = (int(x) for x in row)
-    c = [repr(float(x)) for x in consts]
-    sa, sb, so = f"s[{a}]", f"s[{b}]", f"s[{o}]"
-    va, vb, vo = f"v[{a}]", f"v[{b}]", f"v[{o}]"
-    ma, mb, mo = f"m[{a}]", f"m[{b}]", f"m[{o}]"
-    binary = {1: "+", 2: "-", 3: "*", 4: "/"}
-    if code == 0:
+    op = OPS[code]
+    if op.output is None:
         return []
-    if code in binary:
-        return [f"{so} = {sa} {binary[code]} {sb}"]
-    if code in _SCALAR_FN:
-        return [f"{so} = {_SCALAR_FN[code]}({sa})"]
-    table = {
-        6: f"{so} = 1.0 / {sa}",
-        15: f"{so} = 1.0 if {sa} >= 0.0 else 0.0",
-        16: f"{vo} = np.where({va} > 0.0, 1.0, 0.0)",
-        17: f"{mo} = np.where({ma} > 0.0, 1.0, 0.0)",
-        18: f"{vo} = {sa} * {vb}",
-        19: f"{vo} = {sa}",
-        20: f"{vo} = 1.0 / {va}",
-        21: f"{so} = np.sqrt(_sum({va} * {va}))",
-        22: f"{vo} = np.abs({va})",
-        23: f"{vo} = {va} + {vb}",
-        24: f"{vo} = {va} - {vb}",
-        25: f"{vo} = {va} * {vb}",
-        26: f"{vo} = {va} / {vb}",
-        27: f"{so} = _sum({va} * {vb})",
-        28: f"{mo} = np.outer({va}, {vb})",
-        29: f"{mo} = {sa} * {mb}",
-        30: f"{mo} = 1.0 / {ma}",
-        31: f"{vo} = _sum({ma} * {vb}[None, :], axis=1)",
-        32: f"{mo} = {va}[:, None]",
-        33: f"{mo} = {va}[None, :]",
-        34: f"{so} = np.sqrt(_sum(({ma} * {ma}).ravel()))",
-        35: f"{vo} = np.sqrt(_sum({ma} * {ma}, axis=0))",
-        36: f"{vo} = np.sqrt(_sum({ma} * {ma}, axis=1))",
-        37: f"{mo} = {ma}.T.copy()",
-        38: f"{mo} = np.abs({ma})",
-        39: f"{mo} = {ma} + {mb}",
-        40: f"{mo} = {ma} - {mb}",
-        41: f"{mo} = {ma} * {mb}",
-        42: f"{mo} = {ma} / {mb}",
-        43: f"{mo} = _sum({ma}[:, :, None] * {mb}[None, :, :], axis=1)",
-        44: f"{so} = {sb} if {sb} < {sa} else {sa}",
-        45: f"{vo} = np.where({vb} < {va}, {vb}, {va})",
-        46: f"{mo} = np.where({ma} < {mb}, {ma}, {mb})",
-        47: f"{so} = {sb} if {sa} < {sb} else {sa}",
-        48: f"{vo} = np.where({va} < {vb}, {vb}, {va})",
-        49: f"{mo} = np.where({ma} > {mb}, {ma}, {mb})",
-        50: f"{so} = _sum({va}) / F",
-        51: f"{so} = _sum({ma}.ravel()) / (F * F)",
-        52: f"{vo} = _sum({ma}, axis=1) / F",
-        53: f"{vo} = _std({ma}, axis=1)",
-        54: f"{so} = _std({va})",
-        55: f"{so} = _std({ma}.ravel())",
-        56: f"{so} = {c[0]}",
-        57: f"{vo}[_index({c[0]}, F)] = {c[1]}",
-        58: f"{mo}[_index({c[0]}, F), _index({c[1]}, F)] = {c[2]}",
-        59: f"{so} = rng.uniform_in({c[0]}, {c[1]})",
-        60: f"{vo} = [rng.uniform_in({c[0]}, {c[1]}) for _ in range(F)]",
-        61: f"{mo} = np.reshape([rng.uniform_in({c[0]}, {c[1]}) for _ in range(F * F)], (F, F))",
-        62: f"{so} = {c[0]} + {c[1]} * rng.gaussian()",
-        63: f"{vo} = [{c[0]} + {c[1]} * rng.gaussian() for _ in range(F)]",
-        64: f"{mo} = np.reshape([{c[0]} + {c[1]} * rng.gaussian() for _ in range(F * F)], (F, F))",
-    }
-    return [table[code]]
+    if op.numpy is None:
+        raise ValueError(f"op {code} ({op.name}) has no 'numpy' column: it cannot be exported")
+    bank = "svm"
+    registers = {"o": f"{bank[op.output]}[{o}]"}
+    for name, kind, address in zip(("a", "b"), op.inputs, (a, b), strict=False):
+        registers[name] = f"{bank[kind]}[{address}]"
+    constants = {f"c{i}": repr(float(x)) for i, x in enumerate(consts)}
+    return [op.numpy.format(**registers, **constants)]
 
 
-_RUNTIME = '''
-import math
-
-import numpy as np
-
-_MASK64 = (1 << 64) - 1
-_GOLDEN_GAMMA = 0x9E3779B97F4A7C15
-_SALT_RANDOM_OPS = 0x5EED0001
-_SALT_SHUFFLE = 0x5EED0002
-
-
-def _mix64(z):
-    """SplitMix64's finalizer (Steele et al. 2014)."""
-    z &= _MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
+def _embedded(module, name: str) -> str:
+    """Lines that rebuild the pure-Python ``module`` as a namespace ``name`` of the exported file,
+    from its verbatim source (one source of truth: the export computes what the engine does)."""
+    source = inspect.getsource(module).replace("from __future__ import annotations\n", "")
+    if "'''" in source:  # pragma: no cover - guarded so the raw string below cannot end early
+        raise ValueError(f"{module.__name__} cannot be embedded: it contains triple single quotes")
+    return (f"# ---- {module.__name__} (verbatim)\n{name} = types.ModuleType({name!r})\n"
+            f"exec(r'''{source}''', {name}.__dict__)\n")
 
 
-class _Stream:
-    """A SplitMix64 stream, the same as the evolution engine's (one per task and purpose)."""
+# The exported module embeds the engine's own pure-Python random streams (primitives/rng.py) and
+# C-library functions (primitives/libm.py), so it draws and rounds exactly as the kernel does.
+_RUNTIME = (
+    "\nimport types\n\nimport numpy as np\n\n"
+    + _embedded(rng, "splitmix")
+    + "\n"
+    + _embedded(libm, "libm")
+    + '''
 
-    def __init__(self, task_seed, eval_seed, salt):
-        m = _MASK64
-        self.state = _mix64(_mix64(_mix64(task_seed & m) ^ (eval_seed & m)) ^ salt)
+def _Stream(task_seed, eval_seed, salt):
+    """The SplitMix64 stream of one (task, evaluation seed, purpose), as in evolution."""
+    return splitmix.Stream(splitmix.stream_start(task_seed, eval_seed, salt))
 
-    def uniform(self):
-        self.state = (self.state + _GOLDEN_GAMMA) & _MASK64
-        return (_mix64(self.state) >> 11) * (1.0 / 9007199254740992.0)
 
-    def uniform_in(self, low, high):
-        u = self.uniform()
-        return low if low >= high else low + (high - low) * u
+_SALT_RANDOM_OPS = splitmix.SALT_RANDOM_OPS
+_SALT_SHUFFLE = splitmix.SALT_SHUFFLE
 
-    def gaussian(self):
-        u1 = self.uniform()
-        u2 = self.uniform()
-        return float(np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * math.pi * u2))
+
+def _uniform_in(rng, low, high):
+    """``uniform(low, high)``: one draw, ``low`` when ``low >= high`` (AutoML-Zero)."""
+    u = rng.uniform()
+    return low if low >= high else low + (high - low) * u
 
 
 def _sum(a, axis=None):
@@ -149,8 +90,12 @@ def _index(f, size):
 
 
 def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    """``1 / (1 + exp(-x))`` with the C library's ``exp``, element by element."""
+    if np.ndim(x) == 0:
+        return libm.sigmoid(float(x))
+    return np.array([libm.sigmoid(float(v)) for v in np.ravel(x)]).reshape(np.shape(x))
 '''
+)
 
 _CLASS = '''
 

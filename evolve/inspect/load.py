@@ -53,7 +53,15 @@ def load_source(path: str | Path) -> Source:
 
 
 def read_program(path: Path) -> Program:
-    return parse_program(path.read_text(), source=str(path))
+    return parse_program(read_text(path), source=str(path))
+
+
+def read_text(path: Path) -> str:
+    """A run file as UTF-8 text; a binary or unreadable one is one clear error."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvolveError(f"{path}: cannot read it as text ({type(exc).__name__})") from None
 
 
 def load_run_config(run_dir: Path):
@@ -88,7 +96,7 @@ _HEADER = re.compile(r"^#\s*rank\s+(\d+)\s+fitness\s+(\S+)")
 def read_hall_of_fame(path: Path) -> list[tuple[int, float, Program]]:
     """``(rank, fitness, program)`` blocks of a ``hall_of_fame.txt``."""
     blocks: list[tuple[int, float, list[str]]] = []
-    for line in path.read_text().splitlines():
+    for line in read_text(path).splitlines():
         match = _HEADER.match(line.strip())
         if match:
             blocks.append((int(match.group(1)), float(match.group(2)), []))

@@ -27,7 +27,7 @@ from primitives.memory import (
     SCALAR,
     VECTOR,
 )
-from primitives.ops import OPS, PARTIAL_WRITE_OPS
+from primitives.ops import OPS
 from primitives.program import LEARN, PREDICT, SETUP, Program
 
 Register = tuple  # (kind, address), or RNG
@@ -47,7 +47,7 @@ def reads_writes(row: np.ndarray) -> tuple[set, set, set]:
     if op.output is not None:
         out = (op.output, int(row[3]))
         defs.add(out)
-        if op.code in PARTIAL_WRITE_OPS:
+        if op.partial_write:
             uses.add(out)
         else:
             kills.add(out)

@@ -14,22 +14,39 @@ import io
 import json
 from pathlib import Path
 
-from evolve.errors import EvolveError
+from evolve.errors import CheckpointError, EvolveError
 from evolve.inspect.baselines import compare, format_table
 from evolve.inspect.load import final_tasks, load_source, read_hall_of_fame
 from evolve.inspect.math import program_math
 from evolve.inspect.prune import prune
+from evolve.inspect.typeset import STYLE as TYPESET_STYLE
+from evolve.inspect.typeset import math_html
+from evolve.metadata import metadata_brief
 from primitives.text import format_program
 
 
 def read_progress(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    with path.open(newline="") as f:
-        rows = []
-        for row in csv.DictReader(f):
-            rows.append({k: _number(v) for k, v in row.items()})
-        return rows
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = []
+            for row in csv.DictReader(f):
+                rows.append({k: _number(v) for k, v in row.items()})
+            return rows
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CheckpointError(f"{path}: not a progress log (UTF-8 CSV): {type(exc).__name__}") from None
+
+
+def read_summary(path: Path) -> dict:
+    """``summary.json`` as an object; a corrupt one is one clear error."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CheckpointError(f"{path}: not a run summary (JSON): {type(exc).__name__}") from None
+    if not isinstance(summary, dict):
+        raise CheckpointError(f"{path}: not a run summary (a JSON object)")
+    return summary
 
 
 def _number(text: str):
@@ -39,20 +56,25 @@ def _number(text: str):
         return text
 
 
-def progress_plots(rows: list[dict]) -> dict[str, bytes]:
-    """PNG bytes: fitness vs individuals, fitness vs seconds, FEC hit rate vs individuals."""
+def progress_plots(rows: list[dict], threshold: float | None = None) -> dict[str, bytes]:
+    """PNG bytes: fitness vs individuals, fitness vs seconds, FEC hit rate vs individuals.
+
+    Best and mean fitness of one experiment share a colour (best solid, mean dashed); the success
+    threshold is a dotted line; 8.5 x 4.2 inches at 110 dpi reads well on a laptop screen."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import EngFormatter
 
     plots: dict[str, bytes] = {}
     if not rows:
         return plots
     experiments = sorted({r.get("experiment", 0) for r in rows}, key=str)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
     def series(exp, key):
-        return [r[key] for r in rows if r.get("experiment", 0) == exp]
+        return [r[key] for r in rows if r.get("experiment", 0) == exp and key in r]
 
     specs = [
         ("fitness_vs_individuals", "individuals", ["best_fitness", "mean_fitness"], "fitness"),
@@ -60,23 +82,38 @@ def progress_plots(rows: list[dict]) -> dict[str, bytes]:
         ("fec_hit_rate", "individuals", ["fec_hit_rate"], "FEC hit rate"),
     ]
     for name, x_key, y_keys, ylabel in specs:
-        fig, ax = plt.subplots(figsize=(5.5, 3.2), dpi=80)
-        for exp in experiments:
+        fig, ax = plt.subplots(figsize=(8.5, 4.2), dpi=110)
+        for n, exp in enumerate(experiments):
+            color = colors[n % len(colors)]
+            tag = "" if len(experiments) == 1 else (
+                f", exp {exp:g}" if isinstance(exp, float) else f", exp {exp}")
             for y_key, style in zip(y_keys, ("-", "--"), strict=False):
-                label = y_key.replace("_", " ")
-                if len(experiments) > 1:
-                    label += f" (exp {exp:g})" if isinstance(exp, float) else f" (exp {exp})"
-                ax.plot(series(exp, x_key), series(exp, y_key), style, label=label)
+                label = y_key.replace("_fitness", "").replace("_", " ") + tag
+                ax.plot(series(exp, x_key), series(exp, y_key), style, color=color, lw=1.5,
+                        label=label if n < 6 else None)
+        if threshold is not None and ylabel == "fitness":
+            ax.axhline(threshold, color="black", ls=":", lw=1.2,
+                       label=f"success threshold {threshold:.4g}")
         ax.set_xlabel(x_key)
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9, loc="lower right", ncol=2 if len(experiments) > 1 else 1)
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
         plt.close(fig)
         plots[name] = buffer.getvalue()
     return plots
+
+
+def human(value) -> str:
+    """A number rounded for people: integers with thousands separators, 4 significant digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int) or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}" if abs(value) >= 1 else f"{value:.4f}"
 
 
 def pareto_plot(path: Path) -> bytes | None:
@@ -111,8 +148,10 @@ def pareto_plot(path: Path) -> bytes | None:
 
 
 def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
-                 baselines: bool = True) -> tuple[Path, Path]:
-    """Write ``report.md`` (+ ``plots/*.png``) and ``report.html`` into ``run_dir``."""
+                 baselines: bool = True, findings: bool = True) -> tuple[Path, Path]:
+    """Write ``report.md`` (+ ``plots/*.png``) and ``report.html`` into ``run_dir``; with
+    ``findings`` also ablation, coupling, lineage and the generalization probe
+    (:mod:`evolve.inspect.findings`)."""
     run_dir = Path(run_dir)
     if not (run_dir / "config.toml").exists():
         raise EvolveError(f"{run_dir}: not a run directory (no config.toml)")
@@ -120,7 +159,7 @@ def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
     config = source.config
     summary = {}
     if (run_dir / "summary.json").exists():
-        summary = json.loads((run_dir / "summary.json").read_text())
+        summary = read_summary(run_dir / "summary.json")
     rows = read_progress(run_dir / "progress.csv")
     hof_path = run_dir / "hall_of_fame.txt"
     hall = read_hall_of_fame(hof_path) if hof_path.exists() else []
@@ -132,7 +171,9 @@ def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
     scores = compare({"discovered (best.txt)": source.program}, tasks, source.memory,
                      max_abs_error=config.evaluation.max_abs_error,
                      reduction=config.evaluation.reduction, baselines=baselines)
-    plots = progress_plots(rows)
+    threshold = summary.get("success_threshold")
+    threshold = float(threshold) if isinstance(threshold, (int, float)) else None
+    plots = progress_plots(rows, threshold)
     front = pareto_plot(run_dir / "pareto_front.txt")
     if front is not None:
         plots["pareto_front"] = front
@@ -151,13 +192,20 @@ def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
     for key in ("success", "seconds_to_success", "individuals", "evaluations",
                 "individuals_per_second", "search_fitness", "select_fitness", "final_fitness"):
         if key in summary:
-            brief.append((key.replace("_", " "), str(summary[key])))
+            brief.append((key.replace("_", " "), human(summary[key])))
+    brief += metadata_brief(summary.get("metadata"))  # versions, CPU, command line (evolve.metadata)
 
     hall_rows = [(rank, fitness, len(p), len(prune(p))) for rank, fitness, p in hall]
+    found = None
+    if findings:
+        from evolve.inspect.findings import build_findings
+
+        found = build_findings(run_dir, source, config, eval_type, threshold,
+                               probe_baselines=baselines)
     plot_dir = run_dir / "plots"
-    if plots:
+    if plots or found is not None:
         plot_dir.mkdir(exist_ok=True)
-        for name, data in plots.items():
+        for name, data in {**plots, **(found.plots if found else {})}.items():
             (plot_dir / f"{name}.png").write_bytes(data)
 
     md = [f"# Report: {run_dir.name}", "", "## Campaign", ""]
@@ -166,11 +214,11 @@ def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
     md += [f"![{name}](plots/{name}.png)" for name in plots] or ["(no progress.csv)"]
     md += ["", "## Discovered algorithm (pruned)", "", "```", format_program(pruned).rstrip(), "```",
            "", "### Math", "", "```", math.to_text().rstrip(), "```", "", "$$", math.to_latex().rstrip(),
-           "$$", "", f"## Final tasks ({len(tasks)}, {eval_type})", "", format_table(scores, True),
-           "## Hall of fame", ""]
+           "$$", "", f"## Final tasks ({len(tasks)}, {eval_type})", "", format_table(scores, True)]
+    md += (found.md if found else []) + ["## Hall of fame", ""]
     if hall_rows:
         md += ["| rank | fitness | instructions | pruned |", "|---:|---:|---:|---:|"]
-        md += [f"| {r} | {f:.6f} | {n} | {k} |" for r, f, n, k in hall_rows]
+        md += [f"| {r} | {f:.4f} | {n} | {k} |" for r, f, n, k in hall_rows]
     else:
         md.append("(no hall_of_fame.txt)")
     md_path = run_dir / "report.md"
@@ -180,26 +228,30 @@ def build_report(run_dir: str | Path, *, n_tasks: int | None = None,
     parts = [f"<h1>Report: {esc(run_dir.name)}</h1>", "<h2>Campaign</h2><ul>"]
     parts += [f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in brief]
     parts += ["</ul>", "<h2>Progress</h2>"]
-    parts += [f'<img alt="{name}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+    parts += [f'<img class="plot" alt="{name}" '
+              f'src="data:image/png;base64,{base64.b64encode(data).decode()}">'
               for name, data in plots.items()] or ["<p>(no progress.csv)</p>"]
     parts += ["<h2>Discovered algorithm (pruned)</h2>", f"<pre>{esc(format_program(pruned))}</pre>",
-              "<h3>Math</h3>", f"<pre>{esc(math.to_text())}</pre>",
+              "<h3>Math</h3>", math_html(math.to_latex()),
+              f"<details><summary>as text</summary><pre>{esc(math.to_text())}</pre></details>",
               f"<details><summary>LaTeX</summary><pre>{esc(math.to_latex())}</pre></details>",
               f"<h2>Final tasks ({len(tasks)}, {esc(eval_type)})</h2>",
               "<table><tr><th>method</th><th>kind</th><th>fitness</th><th>std</th></tr>"]
     parts += [f"<tr><td>{esc(s.name)}</td><td>{s.kind}</td><td>{s.fitness:.4f}</td>"
               f"<td>{s.as_dict()['std']:.4f}</td></tr>" for s in scores]
-    parts += ["</table>", "<h2>Hall of fame</h2>"]
+    parts += ["</table>", *(found.html if found else []), "<h2>Hall of fame</h2>"]
     if hall_rows:
         parts.append("<table><tr><th>rank</th><th>fitness</th><th>instructions</th><th>pruned</th></tr>")
-        parts += [f"<tr><td>{r}</td><td>{f:.6f}</td><td>{n}</td><td>{k}</td></tr>"
+        parts += [f"<tr><td>{r}</td><td>{f:.4f}</td><td>{n}</td><td>{k}</td></tr>"
                   for r, f, n, k in hall_rows]
         parts.append("</table>")
         for rank, fitness, program in hall:
-            parts.append(f"<details><summary>rank {rank} (fitness {fitness:.6f})</summary>"
+            parts.append(f"<details><summary>rank {rank} (fitness {fitness:.4f})</summary>"
                          f"<pre>{esc(format_program(program))}</pre></details>")
     style = ("body{font-family:sans-serif;max-width:60em;margin:auto}pre{background:#f4f4f4;"
-             "padding:.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}")
+             "padding:.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
+             "img.plot{max-width:100%;height:auto;display:block;margin:.5em 0}pre{overflow-x:auto}"
+             + TYPESET_STYLE)
     html_text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(run_dir.name)}</title>"
                  f"<style>{style}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")
     html_path = run_dir / "report.html"

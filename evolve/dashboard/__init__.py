@@ -1,0 +1,1 @@
+"""``evolve dashboard``: watch run directories in a browser (read-only, local)."""

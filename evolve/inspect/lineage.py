@@ -1,0 +1,354 @@
+"""Lineage: the chain of ancestors of the best programs and the mutation at each step.
+
+During regularized evolution every child keeps a reference to the individual it was bred from
+(``child.parent``, set by :func:`evolve.evolution.link_parents`; one attribute per child, no
+copies). Only ancestors of living individuals stay in memory, and of these only the ones still
+reachable from the population, the hall of fame or the best candidate. Checkpoints hold that
+ancestry as a table (:func:`lineage_to_arrays`), so a resumed run keeps it.
+
+The mutation of a step is read from the parent → child difference (AutoML-Zero §3 mutation
+types): equal programs are a ``copy`` (not mutated, or a mutation without effect); one instruction
+changed keeps its op under ``alter_param`` and changes it under ``randomize_instruction`` (so a
+redrawn instruction that happens to keep its op reads as ``alter_param``); one component longer or
+shorter by one is ``insert``/``remove``; two rows exchanged is ``trade``; several rows of one
+component ``randomize_component``; anything else ``randomize_algorithm``.
+
+A run directory's ``lineage.csv`` lists, for the best program (``best``) and each hall-of-fame
+rank (``hof1``, ``hof2`` ...), the steps from its initial ancestor: ``id`` (shared by programs
+with a common ancestor), ``parent_id``, ``mutation``, ``fitness``, ``copies`` (consecutive
+unchanged copies folded into the step) and ``changed`` (the instruction that changed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evolve.errors import EvolveError
+from primitives.program import COMPONENT_TITLES, Program
+from primitives.text import format_instruction
+
+LINEAGE_FILE = "lineage.csv"
+FIELDS = ("program", "step", "id", "parent_id", "mutation", "fitness", "copies", "changed")
+
+
+def ancestry(individual: Program) -> list[Program]:
+    """The individual's ancestors, the initial one first, the individual last."""
+    chain = [individual]
+    seen = {id(individual)}
+    node = getattr(individual, "parent", None)
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        chain.append(node)
+        node = getattr(node, "parent", None)
+    chain.reverse()
+    return chain
+
+
+def _fitness(ind: Program) -> float:
+    values = getattr(getattr(ind, "fitness", None), "wvalues", ())
+    return float(values[0]) if values else float("nan")
+
+
+def _rows(program: Program, component: int) -> list[tuple]:
+    code, data = program.component(component)
+    return [tuple(code[k].tolist()) + tuple(data[k].tolist()) for k in range(len(code))]
+
+
+def _text(program: Program, component: int, position: int) -> str:
+    code, data = program.component(component)
+    consts = np.array([float(f"{c:.4g}") for c in data[position]])
+    return format_instruction(code[position], consts)
+
+
+def infer_mutation(parent: Program, child: Program) -> tuple[str, str]:
+    """``(mutation kind, what changed)`` from the parent → child difference (module doc)."""
+    if parent == child:
+        return "copy", ""
+    changed = [c for c in range(3) if _rows(parent, c) != _rows(child, c)]
+    if len(changed) != 1:
+        return "randomize_algorithm", f"{len(changed)} components changed"
+    c = changed[0]
+    title = COMPONENT_TITLES[c]
+    old, new = _rows(parent, c), _rows(child, c)
+    if len(new) == len(old) + 1 or len(new) == len(old) - 1:
+        longer, shorter = (new, old) if len(new) > len(old) else (old, new)
+        k = next((i for i in range(len(shorter)) if longer[i] != shorter[i]), len(shorter))
+        if longer[:k] + longer[k + 1:] == shorter:
+            if len(new) > len(old):
+                return "insert", f"{title} {k + 1}: + {_text(child, c, k)}"
+            return "remove", f"{title} {k + 1}: − {_text(parent, c, k)}"
+    if len(new) != len(old):
+        return "randomize_component", f"{title}: {len(old)} → {len(new)} instructions"
+    diff = [k for k in range(len(new)) if new[k] != old[k]]
+    if len(diff) == 1:
+        k = diff[0]
+        kind = "alter_param" if new[k][0] == old[k][0] else "randomize_instruction"
+        return kind, f"{title} {k + 1}: {_text(parent, c, k)} → {_text(child, c, k)}"
+    if len(diff) == 2 and new[diff[0]] == old[diff[1]] and new[diff[1]] == old[diff[0]]:
+        return "trade", f"{title} {diff[0] + 1} ↔ {diff[1] + 1}"
+    return "randomize_component", f"{title}: {len(diff)} of {len(new)} instructions redrawn"
+
+
+def _same(a: Program, b: Program) -> bool:
+    return a is b or (a.sizes == b.sizes and a.instructions.tobytes() == b.instructions.tobytes()
+                      and a.constants.tobytes() == b.constants.tobytes())
+
+
+@dataclass
+class Step:
+    program: str
+    step: int
+    id: int
+    parent_id: int
+    mutation: str
+    fitness: float
+    copies: int
+    changed: str
+
+
+def lineage_steps(named: Sequence[tuple[str, Program]]) -> list[Step]:
+    """Steps of each named individual's ancestry; consecutive equal programs fold into one step.
+    Ids number distinct ancestors in order of first appearance, shared between programs."""
+    ids: dict[int, int] = {}
+    inferred: dict[tuple[int, int], tuple[str, str]] = {}  # chains share most of their steps
+    steps = []
+    for name, individual in named:
+        chain = ancestry(individual)
+        kept: list[tuple[Program, int]] = []  # (node, copies folded into it)
+        for node in chain:
+            if kept and _same(kept[-1][0], node):
+                kept[-1] = (kept[-1][0], kept[-1][1] + 1)
+            else:
+                kept.append((node, 0))
+        previous = None
+        for n, (node, copies) in enumerate(kept):
+            key = id(node)
+            if key not in ids:
+                ids[key] = len(ids)
+            if previous is None:
+                kind, what = "initial", ""
+            else:
+                pair = (id(previous), id(node))
+                if pair not in inferred:
+                    inferred[pair] = infer_mutation(previous, node)
+                kind, what = inferred[pair]
+            steps.append(Step(name, n, ids[key], -1 if previous is None else ids[id(previous)],
+                              kind, _fitness(node), copies, what))
+            previous = node
+    return steps
+
+
+def write_lineage(run_dir: Path, named: Sequence[tuple[str, Program]]) -> Path:
+    """Write ``lineage.csv`` (atomically) for the named individuals."""
+    from evolve.store import atomic_write_text
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(FIELDS)
+    for s in lineage_steps(named):
+        writer.writerow([s.program, s.step, s.id, s.parent_id, s.mutation, repr(s.fitness),
+                         s.copies, s.changed])
+    path = Path(run_dir) / LINEAGE_FILE
+    atomic_write_text(path, buffer.getvalue())
+    return path
+
+
+def record_lineage(run_dir: Path, best: Program | None, hall: Sequence[Program]) -> Path | None:
+    """Write ``lineage.csv`` for the best candidate and the hall of fame, when the search bred
+    them (regularized evolution); random search and NSGA-II runs have none."""
+    named = ([("best", best)] if best is not None else [])
+    named += [(f"hof{rank}", ind) for rank, ind in enumerate(hall, 1)]
+    if not any(getattr(ind, "parent", None) is not None for _, ind in named):
+        return None
+    return write_lineage(run_dir, named)
+
+
+def read_lineage(run_dir: Path) -> list[Step]:
+    """The steps of a run directory's ``lineage.csv``; a clear error when absent or malformed."""
+    path = Path(run_dir) / LINEAGE_FILE
+    if not path.is_file():
+        raise EvolveError(f"{run_dir}: no {LINEAGE_FILE} (runs record lineage since this "
+                          "version, for one-population regularized evolution)")
+    steps = []
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != FIELDS:
+                raise EvolveError(f"{path}: header {reader.fieldnames}; expected {list(FIELDS)}")
+            for n, row in enumerate(reader, 2):
+                try:
+                    steps.append(Step(row["program"], int(row["step"]), int(row["id"]),
+                                      int(row["parent_id"]), row["mutation"],
+                                      float(row["fitness"]), int(row["copies"]), row["changed"]))
+                except (TypeError, ValueError) as error:
+                    raise EvolveError(f"{path} line {n}: {error}; expected {', '.join(FIELDS)} "
+                                      "(integers but mutation, fitness and changed)") from None
+    except UnicodeDecodeError:
+        raise EvolveError(f"{path}: not UTF-8 text") from None
+    except csv.Error as error:
+        raise EvolveError(f"{path}: not a CSV file ({error})") from None
+    if not steps:
+        raise EvolveError(f"{path}: no steps")
+    return steps
+
+
+# ------------------------------------------------------------------------------ checkpoints
+
+def lineage_to_arrays(groups: dict[str, Sequence[Program]]) -> dict[str, np.ndarray]:
+    """The ancestry of the individuals in ``groups`` as checkpoint arrays: distinct nodes, ancestors
+    first (``lineage_*`` programs, ``lineage_parent`` index or -1, ``lineage_fitness``) and, per
+    group, the node index of each individual (``lineage_of_<group>``)."""
+    from evolve.store import programs_to_arrays
+
+    index: dict[int, int] = {}
+    nodes: list[Program] = []
+    parents: list[int] = []
+    of: dict[str, list[int]] = {}
+    for name, individuals in groups.items():
+        of[name] = []
+        for ind in individuals:
+            segment = []  # walk up only to the first ancestor already in the table
+            node = ind
+            while node is not None and id(node) not in index:
+                segment.append(node)
+                node = getattr(node, "parent", None)
+            for node in reversed(segment):
+                index[id(node)] = len(nodes)
+                parent = getattr(node, "parent", None)
+                parents.append(index[id(parent)] if parent is not None else -1)
+                nodes.append(node)
+            of[name].append(index[id(ind)])
+    arrays = programs_to_arrays(nodes, "lineage")
+    arrays["lineage_parent"] = np.array(parents, dtype=np.int64)
+    arrays["lineage_fitness"] = np.array([_fitness(n) for n in nodes], dtype=np.float64)
+    for name, idx in of.items():
+        arrays[f"lineage_of_{name}"] = np.array(idx, dtype=np.int64)
+    return arrays
+
+
+def restore_lineage(arrays: dict[str, np.ndarray], groups: dict[str, Sequence[Program]],
+                    memory=None) -> dict[str, list[Program]]:
+    """Give the restored individuals of ``groups`` their ancestors back (``.parent``) from
+    checkpoint arrays. Each individual takes the place of its node, so that one individual is one
+    object as in the uninterrupted run; returns per group the objects that stand for the given
+    individuals (an individual that was the same object as an earlier group's one is that one).
+    Nothing happens without a lineage table. ValueError when the table is malformed or does not
+    match the individuals."""
+    if "lineage_parent" not in arrays:
+        return {name: list(individuals) for name, individuals in groups.items()}
+    from evolve.evolution import as_individual
+    from evolve.store import programs_from_arrays
+
+    programs = programs_from_arrays(arrays, "lineage", memory)
+    parent = np.asarray(arrays["lineage_parent"])
+    fitness = np.asarray(arrays["lineage_fitness"])
+    n = len(programs)
+    if parent.shape != (n,) or fitness.shape != (n,) or parent.dtype.kind != "i" \
+            or fitness.dtype.kind != "f" or np.any(parent >= np.arange(n)) or np.any(parent < -1):
+        raise ValueError("lineage arrays are inconsistent (parents must come before children)")
+    objects: list[Program | None] = [None] * n
+    chosen: dict[str, list[Program]] = {}
+    for name, individuals in groups.items():
+        key = f"lineage_of_{name}"
+        idx = np.asarray(arrays.get(key, np.zeros(0, np.int64)))
+        if idx.dtype.kind != "i" or idx.shape != (len(individuals),) or np.any(idx < 0) \
+                or np.any(idx >= n):
+            raise ValueError(f"{key} does not index the lineage table for {len(individuals)} "
+                             "individuals")
+        chosen[name] = []
+        for ind, i in zip(individuals, idx.tolist(), strict=True):
+            if programs[i] != ind:
+                raise ValueError(f"{key}: lineage node {i} is not the restored program")
+            if objects[i] is None:
+                objects[i] = ind
+            chosen[name].append(objects[i])
+    for i, (program, fit) in enumerate(zip(programs, fitness.tolist(), strict=True)):
+        if objects[i] is None:
+            objects[i] = as_individual(program, float(fit))
+        if parent[i] >= 0:
+            objects[i].parent = objects[int(parent[i])]
+    return chosen
+
+
+# ------------------------------------------------------------------------------ views
+
+def chain_of(steps: Sequence[Step], program: str = "best") -> list[Step]:
+    chain = [s for s in steps if s.program == program]
+    if not chain:
+        names = sorted({s.program for s in steps}, key=lambda n: (n != "best", len(n), n))
+        raise EvolveError(f"no lineage for {program!r}; the run has: {', '.join(names)}")
+    return chain
+
+
+def format_lineage(chain: Sequence[Step], every_step: bool = False) -> str:
+    """The path from the initial program to the last one: by default only the steps that changed
+    the fitness (and the first and last), each with its mutation and what changed."""
+    kinds: dict[str, int] = {}
+    for s in chain[1:]:
+        kinds[s.mutation] = kinds.get(s.mutation, 0) + 1
+    copies = sum(s.copies for s in chain)
+    lines = [f"{chain[0].program}: {len(chain) - 1} mutations from the initial program "
+             f"(fitness {chain[0].fitness:.4f} → {chain[-1].fitness:.4f}; {copies} unmutated "
+             "copies folded in)",
+             "mutations: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(),
+                                                                      key=lambda kv: -kv[1]))]
+    rows = [("step", "id", "parent", "mutation", "fitness", "Δ", "changed")]
+    previous = None
+    for n, s in enumerate(chain):
+        delta = 0.0 if previous is None else s.fitness - previous.fitness
+        if every_step or n in (0, len(chain) - 1) or abs(delta) >= 5e-5:  # shows as ±0.0001
+            rows.append((str(s.step), str(s.id), "-" if s.parent_id < 0 else str(s.parent_id),
+                         s.mutation, f"{s.fitness:.4f}", "" if previous is None else f"{delta:+.4f}",
+                         s.changed))
+        previous = s
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    for n, r in enumerate(rows):
+        cells = [c.rjust(w) if i in (0, 1, 2, 4, 5) else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(r[:6], widths, strict=True))]
+        lines.append("  ".join(cells) + "  " + r[6])
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  -------")
+    if not every_step:
+        lines.append("(steps that changed the fitness by less than 0.0001 are not shown; --all "
+                     "shows them)")
+    return "\n".join(lines) + "\n"
+
+
+def lineage_plot(chain: Sequence[Step], threshold: float | None = None) -> bytes:
+    """PNG: fitness along the lineage, each improvement marked with its mutation kind."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [s.step for s in chain]
+    fitness = [s.fitness for s in chain]
+    fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
+    ax.step(steps, fitness, where="post", color="#1f77b4", lw=1.6, label="fitness of ancestor")
+    gains = [(s, s.fitness - p.fitness) for p, s in itertools.pairwise(chain)
+             if s.fitness - p.fitness > 1e-9]
+    if gains:
+        ax.plot([s.step for s, _ in gains], [s.fitness for s, _ in gains], "o", color="#d62728",
+                ms=4, label="improving mutation")
+        for s, _ in sorted(gains, key=lambda g: -g[1])[:6]:
+            ax.annotate(s.mutation.replace("_", " "), (s.step, s.fitness), fontsize=8,
+                        xytext=(4, -12), textcoords="offset points")
+    if threshold is not None:
+        ax.axhline(threshold, color="gray", ls=":", lw=1.2, label=f"success {threshold:g}")
+    ax.set_xlabel("mutations from the initial program")
+    ax.set_ylabel("search fitness")
+    ax.set_title(f"Lineage of {chain[0].program} ({len(chain) - 1} mutations)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
