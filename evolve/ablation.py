@@ -6,6 +6,11 @@ reached on the select tasks), and the mean ± standard deviation over seeds of t
 final fitness of each run's reported program, and of the individuals it evaluated.
 
 Usage: ``python -m evolve.ablation NAME=DIR [NAME=DIR ...] > table.md``.
+
+:func:`seeds_table` is the per-seed table of runs scored by ``evolve retune`` (their
+``summary.json`` and ``retune.json``): the evolved program's final accuracy after re-tuning, the
+tuned baselines', the paired 95% intervals of the differences, and whether the run meets a
+target lead over tuned logistic SGD (``python -m evolve.ablation --seeds RUN_DIR ...``).
 """
 
 from __future__ import annotations
@@ -55,7 +60,42 @@ def table(rows: Sequence[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seeds_table(run_dirs: Sequence[Path], lead: float = 0.02) -> str:
+    """One row per run: seed, individuals, seconds, final accuracies, differences (points, 95%
+    interval), cost ratio; the last line counts the runs whose lead over tuned logistic SGD is at
+    least ``lead`` with an interval excluding 0."""
+    lines = [
+        "| seed | individuals | seconds | evolved final | tuned logistic SGD | tuned nn_2layer | "
+        "evolved - logistic (95%) | evolved - nn (95%) | cost vs nn |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    met = 0
+    for run_dir in run_dirs:
+        summary = json.loads((Path(run_dir) / "summary.json").read_text())
+        tuned = json.loads((Path(run_dir) / "retune.json").read_text())
+        m = tuned["methods"]
+        d_lr, d_nn = tuned["evolved_minus_logistic_sgd"], tuned["evolved_minus_nn_2layer"]
+        met += d_lr["mean"] >= lead and d_lr["low"] > 0
+        diff = lambda d: f"{100 * d['mean']:+.2f} ({100 * d['low']:+.2f}, {100 * d['high']:+.2f})"  # noqa: E731
+        lines.append(
+            f"| {summary['seed']} | {summary['individuals']:,} | {summary['seconds']:.0f} | "
+            f"{m['evolved']['final']:.4f} | {m['logistic_sgd']['final']:.4f} | "
+            f"{m['nn_2layer']['final']:.4f} | {diff(d_lr)} | {diff(d_nn)} | "
+            f"{tuned['cost_ratio_to_nn_2layer']:.2f} |")
+    lines.append("")
+    lines.append(f"{met} of {len(run_dirs)} runs lead tuned logistic SGD by >= {100 * lead:.0f} "
+                 f"points with a 95% interval excluding 0.")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str]) -> int:
+    if argv and argv[0] == "--seeds":
+        missing = [d for d in argv[1:] if not (Path(d) / "retune.json").is_file()]
+        if missing or len(argv) < 2:
+            print(f"evolve.ablation: no retune.json in {missing or 'no run directory'}", file=sys.stderr)
+            return 2
+        print(seeds_table([Path(d) for d in argv[1:]]), end="")
+        return 0
     rows = []
     for item in argv:
         if "=" not in item:

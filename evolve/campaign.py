@@ -30,7 +30,7 @@ from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.config import Config, config_from_dict, read_toml, to_toml
 from evolve.errors import CheckpointError, ConfigError
 from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
-from evolve.evaluator import SearchEvaluator, op_costs, program_cost
+from evolve.evaluator import BudgetExhausted, SearchEvaluator, op_costs, program_cost
 from evolve.evolution import (
     ParetoPopulation,
     Population,
@@ -54,6 +54,7 @@ from evolve.progress import (
     notify_finished,
     notify_warming,
 )
+from evolve.resources import check_resources
 from evolve.store import (
     ProgressLog,
     atomic_write_text,
@@ -101,6 +102,8 @@ class Campaign:
         c = config
         suite = make_suite(c.problem.name, c.problem.params)
         holdout = make_suite(c.problem.name, {**c.problem.params, **c.problem.select})
+        check_resources(c, suite)  # a clear error, not an out-of-memory kill later
+        check_resources(c, holdout)
         del suite  # the search tasks come from protocol.SearchTasks (fixed unless resampled)
         self.search_tasks = protocol.SearchTasks(c)
         self.draw = 0  # which draw of search tasks is current (0 when resampling is off)
@@ -197,6 +200,9 @@ class Campaign:
 
     def make_member(self) -> Program:
         """A new member of an initial population (the ``algorithm.initial`` / ``restart_from`` rule)."""
+        deadline = self.evaluator.deadline
+        if deadline is not None and time.monotonic() >= deadline:  # a huge population or programs
+            raise BudgetExhausted
         if self.config.campaign.restart_from == "best" and self.experiment > 1 and self.candidate is not None:
             return as_individual(self.candidate.copy())
         if self.config.algorithm.initial == "random":
@@ -333,16 +339,18 @@ class Campaign:
             notify_warming(self)
             self.warm_up()
             self._session_start = time.monotonic()
+            if c.budget_minutes:  # the evaluator stops a long batch when the budget ends
+                self.evaluator.deadline = self._session_start + 60.0 * c.budget_minutes - self.prior_seconds
             if self.experiment == 0:
-                self._new_experiment()
+                _within_budget(self._new_experiment)
             last_tick = last_checkpoint = time.monotonic()
             interval = min(c.checkpoint_seconds, LOSS_TARGET_S)
             reason = self._stop_reason()
             while reason is None:
                 if c.stall_individuals and self.individuals - self.last_improvement >= c.stall_individuals:
-                    self._new_experiment()
+                    _within_budget(self._new_experiment)
                 else:
-                    self._step()
+                    _within_budget(self._step)
                 if self.search_tasks.active:
                     self._resample()
                 now = time.monotonic()
@@ -355,7 +363,8 @@ class Campaign:
                     last_checkpoint = time.monotonic()
                     interval = checkpoint_interval(c.checkpoint_seconds, last_checkpoint - now)
             self._tick()
-            self.checkpoint()
+            if self._resumable():  # else the last checkpoint stays the one to resume from
+                self.checkpoint()
             summary = self.finish(reason)
         finally:
             for sig, handler in previous.items():
@@ -447,6 +456,10 @@ class Campaign:
 
     # ------------------------------------------------------------------ checkpoints
 
+    def _resumable(self) -> bool:
+        """False while a budget that ended inside a new experiment left it without a population."""
+        return self.population is not None or self.experiment == 0 or not _needs_population(self.config)
+
     def checkpoint(self) -> None:
         meta = {
             "config": to_toml(self.config, comments=False),  # what resume runs (config.toml is checked against it)
@@ -531,6 +544,9 @@ class Campaign:
         self.evaluator.hurdle_scores = fields.scores(meta, "hurdle_scores")
         self.evaluator.cache.load_arrays(arrays)
         has_population, has_candidate = fields.flag(meta, "has_population"), fields.flag(meta, "has_candidate")
+        if has_population != (self.experiment > 0 and _needs_population(self.config)):
+            raise ValueError(f"has_population = {has_population} in experiment {self.experiment} of "
+                             f"search.method = {self.config.search.method!r}")
         nsga2 = method(self.config.search.method).pareto
         if has_population:
             programs = programs_from_arrays(arrays, "population", self.memory)
@@ -575,6 +591,19 @@ class Campaign:
                                                 "candidate": ancestor}, self.memory)["candidate"]
             self.candidate_ancestor = ancestor[0] if ancestor else None
         self.progress_rows = fields.count(meta, "progress_rows")
+
+
+def _needs_population(config: Config) -> bool:
+    return method(config.search.method).keeps_population
+
+
+def _within_budget(step) -> None:
+    """Run one step; a budget that ends inside it (:class:`BudgetExhausted`) ends the step
+    there, and the loop's stop check then reports ``budget_minutes``."""
+    try:
+        step()
+    except BudgetExhausted:
+        pass
 
 
 def effective_size(program: Program) -> int:

@@ -11,6 +11,7 @@ algorithm whose estimated cost exceeds a multiple of the 2-layer network's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +23,11 @@ from primitives.ops import OPS
 from primitives.program import LEARN, PREDICT, SETUP, Program
 
 HURDLE_WINDOW = 1000
+CHUNK_SECONDS = 0.25  # with a deadline, one kernel call runs about this long at most
+
+
+class BudgetExhausted(Exception):
+    """The campaign's wall-clock budget ended inside a batch (raised between kernel calls)."""
 
 
 def op_costs(features_size: int) -> np.ndarray:
@@ -70,15 +76,45 @@ class SearchEvaluator:
         self.costs = op_costs(batch.features_size)
         self.evaluations = 0  # full evaluations run (cache misses)
         self.individuals = 0  # children scored, cached or not
+        # monotonic time at which the campaign's budget ends (None: no limit); a batch then runs
+        # in chunks of programs of ~CHUNK_SECONDS each, so that however long one batch would
+        # take (population, epochs, sizes) the budget ends within a second. Each program is
+        # scored on its own (the kernel resets memory and streams per program): chunks change
+        # no result.
+        self.deadline: float | None = None
+        self._seconds_per_unit = 0.0  # measured kernel time per program x task x example
+
+    def _kernel(self, code: np.ndarray, data: np.ndarray, bounds: np.ndarray, batch: TaskBatch,
+                **kwargs) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`per_task_fitness_packed`, in chunks when a deadline is set."""
+        if self.deadline is None:
+            return per_task_fitness_packed(code, data, bounds, batch, self.memory, **kwargs)
+        units = batch.num_tasks * batch.num_epochs * (batch.train_x.shape[1] + batch.valid_x.shape[1])
+        fitness, hashes, start = [], [], 0
+        while start < len(bounds):
+            if time.monotonic() >= self.deadline:
+                raise BudgetExhausted
+            per_program = self._seconds_per_unit * units  # 0 until measured: one program first
+            step = 1 if per_program <= 0 else max(1, int(CHUNK_SECONDS / per_program))
+            step = min(step, len(bounds) - start)
+            began = time.monotonic()
+            f, h = per_task_fitness_packed(code, data, bounds[start : start + step], batch, self.memory, **kwargs)
+            self._seconds_per_unit = (time.monotonic() - began) / (step * max(units, 1))
+            fitness.append(f)
+            hashes.append(h)
+            start += step
+        if not fitness:
+            return per_task_fitness_packed(code, data, bounds, batch, self.memory, **kwargs)
+        return np.concatenate(fitness), np.concatenate(hashes)
 
     def _score(self, code: np.ndarray, data: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         kwargs = {"max_abs_error": self.max_abs_error, "eval_seed": self.eval_seed}
         if not self.hurdle_tasks:
-            fitness, _ = per_task_fitness_packed(code, data, bounds, self.batch, self.memory, **kwargs)
+            fitness, _ = self._kernel(code, data, bounds, self.batch, **kwargs)
             return reduce_fitness(fitness, self.reduction)
         first = self.batch.subset(slice(0, self.hurdle_tasks))
         rest = self.batch.subset(slice(self.hurdle_tasks, None))
-        early, _ = per_task_fitness_packed(code, data, bounds, first, self.memory, **kwargs)
+        early, _ = self._kernel(code, data, bounds, first, **kwargs)
         early_mean = reduce_fitness(early, self.reduction)
         hurdle = (
             float(np.percentile(self.hurdle_scores, self.hurdle_percentile))
@@ -89,7 +125,7 @@ class SearchEvaluator:
         passed = [i for i, v in enumerate(early_mean) if v >= hurdle]
         result = early_mean.copy()
         if passed:
-            late, _ = per_task_fitness_packed(code, data, bounds[passed], rest, self.memory, **kwargs)
+            late, _ = self._kernel(code, data, bounds[passed], rest, **kwargs)
             full = np.concatenate([early[passed], late], axis=1)
             result[passed] = reduce_fitness(full, self.reduction)
         return result
@@ -111,8 +147,8 @@ class SearchEvaluator:
                 fitness[todo] = self._score(code, data, bounds[todo])
                 self.evaluations += len(todo)
             return fitness
-        _, hashes = per_task_fitness_packed(
-            code, data, bounds[todo], self.head, self.memory,
+        _, hashes = self._kernel(
+            code, data, bounds[todo], self.head,
             max_abs_error=self.max_abs_error, eval_seed=self.eval_seed, record=True,
         )
         cached, found = self.cache.lookup(hashes)

@@ -258,12 +258,15 @@ def evaluate_and_assign(toolbox: base.Toolbox, individuals: Sequence[Program]) -
 
 def initial_population(toolbox: base.Toolbox, size: int, batch_size: int, make: Callable[[], Program]) -> Population:
     """``size`` individuals from ``make`` (random, no-op or a copy of a given algorithm), evaluated."""
-    members = [make() for _ in range(size)]
-    fitness = np.concatenate([
-        evaluate_and_assign(toolbox, members[i : i + batch_size])
-        for i in range(0, size, batch_size)
-    ])
-    return Population(members, fitness)
+    # made and scored a batch at a time (the same members and scores as making them all first:
+    # scoring draws nothing from make's streams), so a budget can end inside a huge population
+    members: list[Program] = []
+    fitness = []
+    for start in range(0, size, batch_size):
+        batch = [make() for _ in range(min(batch_size, size - start))]
+        members.extend(batch)
+        fitness.append(evaluate_and_assign(toolbox, batch))
+    return Population(members, np.concatenate(fitness))
 
 
 def regularized_evolution(

@@ -57,7 +57,9 @@ def git_commit(where: str | None = None) -> dict | None:
     """``{"commit": sha, "dirty": bool}`` of the checkout this package runs from, or ``None``
     when it is installed from a wheel/sdist (no ``.git`` above the source) or git is missing."""
     source = Path(where) if where else Path(__file__).resolve().parent.parent
-    if not any((p / ".git").exists() for p in (source, *source.parents)):
+    # an installed wheel lives in site-packages (no pyproject.toml beside the packages), perhaps
+    # inside some other checkout: only a source tree of this project reports a commit
+    if not (source / "pyproject.toml").is_file() or not any((p / ".git").exists() for p in (source, *source.parents)):
         return None
     try:
         sha = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True,

@@ -206,3 +206,29 @@ def test_evolve_runs_cli(root):
     bad = subprocess.run([sys.executable, "-m", "evolve.cli", "dashboard", str(root), "--port", "70000"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--port 70000" in bad.stderr
+
+
+FILE_TEXT = st.one_of(st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
+                      st.sampled_from(['{"success": true, "stopped_by": "success", "seed": "x"}', "[1, 2]",
+                                       '{"individuals": 1e400, "metadata": {"git": 5, "packages": []}}',
+                                       "experiment,individuals\n1,2\n1,nan\n", "# rank 1 fitness nan\ndef Setup():\n",
+                                       "# point 0 fitness 1.0 size 3\ndef Setup():\ndef Predict():\ndef Learn():\n",
+                                       'name = 5\n[campaign]\nprogress_seconds = "fast"\n']))
+
+
+@given(files=st.dictionaries(st.sampled_from(["config.toml", "summary.json", "progress.csv", "islands.csv",
+                                               "best.txt", "hall_of_fame.txt", "pareto_front.txt",
+                                               "checkpoint.npz", "experiment.json"]), FILE_TEXT, max_size=9))
+@settings(max_examples=60, deadline=None)
+def test_garbage_run_directories_never_break_the_readers(tmp_path_factory, files):
+    from evolve.dashboard.data import dumps, experiment_detail, run_detail, run_progress
+
+    folder = tmp_path_factory.mktemp("garbage")
+    (folder / "config.toml").write_text("")
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8", errors="replace")
+    info = run_info(folder)
+    assert info.status in ("running", "finished", "interrupted", "failed")
+    json.loads(dumps(run_detail(folder)))
+    json.loads(dumps(run_progress(folder)))
+    json.loads(dumps(experiment_detail(folder)))

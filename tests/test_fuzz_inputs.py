@@ -231,7 +231,10 @@ def test_checkpoints_resume_and_run_or_are_one_clear_error(stopped_run, tmp_path
             except (OverflowError, ValueError):
                 pass
         elif how == "dtype":
-            values = values.astype(data.draw(st.sampled_from([np.float64, np.int64, np.uint64, np.int8, np.bool_, "U3"])))
+            try:
+                values = values.astype(data.draw(st.sampled_from([np.float64, np.int64, np.uint64, np.int8, np.bool_, "U3"])))
+            except (ValueError, OverflowError):  # not representable: leave it
+                pass
         elif how == "reshape":
             values = values.reshape(-1)[: data.draw(st.integers(0, values.size))]
         elif how == "drop":

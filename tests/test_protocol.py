@@ -299,3 +299,25 @@ def test_ablation_table_from_experiment_folders(tmp_path):
     assert "| base | 2/3 |" in text
     assert main([f"base={tmp_path}"]) == 0 and main(["nodir"]) == 2
     assert main([f"x={tmp_path / 'missing'}"]) == 2
+
+
+def test_seeds_table_counts_runs_meeting_the_lead(tmp_path):
+    from evolve.ablation import main, seeds_table
+
+    dirs = []
+    for seed, (mean, low) in enumerate(((0.03, 0.01), (0.025, -0.001), (0.01, 0.005))):
+        run = tmp_path / f"s{seed}"
+        run.mkdir()
+        (run / "summary.json").write_text(json.dumps(
+            {"seed": seed, "individuals": 1000, "seconds": 60.0}))
+        method = {"final": 0.7}
+        (run / "retune.json").write_text(json.dumps({
+            "methods": {"evolved": method, "logistic_sgd": method, "nn_2layer": method},
+            "evolved_minus_logistic_sgd": {"mean": mean, "low": low, "high": mean + 0.01},
+            "evolved_minus_nn_2layer": {"mean": 0.0, "low": -0.01, "high": 0.01},
+            "cost_ratio_to_nn_2layer": 1.5}))
+        dirs.append(run)
+    text = seeds_table(dirs)
+    assert "1 of 3 runs lead tuned logistic SGD by >= 2 points" in text
+    assert "+3.00 (+1.00, +4.00)" in text
+    assert main(["--seeds", *map(str, dirs)]) == 0 and main(["--seeds", str(tmp_path)]) == 2

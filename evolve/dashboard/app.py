@@ -16,6 +16,7 @@ only to read them.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -36,6 +37,17 @@ HEADERS = {
     # the page loads only its own script and style; nothing from anywhere else
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
 }
+
+
+DETAIL_FILES = ("best.txt", "hall_of_fame.txt", "pareto_front.txt", "summary.json", "checkpoint.npz",
+                "config.toml")
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def json_response(data: object, status: int = 200) -> Response:
@@ -78,6 +90,8 @@ class Roots:
 def create_app(roots: list[Path]) -> Starlette:
     """The dashboard's ASGI app over ``roots`` (each an existing directory)."""
     roots_ = Roots(roots)
+    details: dict[tuple, str] = {}
+    lock = threading.Lock()
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers=HEADERS)
@@ -104,9 +118,18 @@ def create_app(roots: list[Path]) -> Starlette:
         path = roots_.resolve(ids[0])
         if not (path / "config.toml").is_file():
             raise HTTPException(404, f"no run {ids[0]!r}")
-        detail = run_detail(path)
-        detail["info"]["id"] = detail["info"]["path"] = roots_.run_id(path)
-        return json_response(detail)
+        key = (path, *(_mtime(path / name) for name in DETAIL_FILES))
+        with lock:
+            cached = details.get(key)
+        if cached is None:  # a run's page changes only when one of these files does
+            detail = run_detail(path)
+            detail["info"]["id"] = detail["info"]["path"] = roots_.run_id(path)
+            cached = dumps(detail)
+            with lock:
+                details[key] = cached
+                while len(details) > 32:
+                    details.pop(next(iter(details)))
+        return Response(cached, media_type="application/json", headers=HEADERS)
 
     def progress(request: Request) -> Response:
         ids = request.query_params.getlist("id")

@@ -67,6 +67,9 @@ class IslandCampaign(Campaign):
         self.tokens: list[int | None] = [None] * len(self.islands)
         self.next_token = 0
 
+    def _resumable(self) -> bool:
+        return True  # island populations live in self.islands; a checkpoint always holds them
+
     def open_executor(self) -> None:
         """Start (or connect to) the executor; an unreachable scheduler fails here, before any work."""
         if self.executor is None:

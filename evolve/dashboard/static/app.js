@@ -2,12 +2,12 @@
 // No libraries, nothing fetched from elsewhere: the page works offline.
 "use strict";
 
-const POLL_MS = 2000;
-const DETAIL_MS = 4000;
+const POLL_MS = 3000;
+const DETAIL_MS = 6000;
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
                 "#7f7f7f", "#bcbd22"];
 const SVG = "http://www.w3.org/2000/svg";
-const state = { runs: [], selected: null, overlay: new Set(), touched: false, lastDetail: 0, polls: 0 };
+const state = { runs: null, selected: null, overlay: new Set(), touched: false, lastDetail: 0, polls: 0 };
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -27,10 +27,14 @@ function si(v) {
   for (const [u, s] of [["G", 1e9], ["M", 1e6], ["k", 1e3]]) if (Math.abs(v) >= s) return (v / s).toFixed(1) + u;
   return Number(v).toFixed(0);
 }
-async function getJSON(url) {
+const seen = new Map();  // what each kind of response last said: unchanged data is not drawn again
+async function getJSON(url, kind) {
   const response = await fetch(url, { cache: "no-store" });
   if (!response.ok) throw new Error(url + ": HTTP " + response.status);
-  return response.json();
+  const text = await response.text();
+  if (kind && seen.get(kind) === url + text) return null;
+  if (kind) seen.set(kind, url + text);
+  return JSON.parse(text);
 }
 
 // ----------------------------------------------------------------------------- plots
@@ -89,7 +93,7 @@ function renderRuns(data) {
     box.addEventListener("click", ev => {
       ev.stopPropagation(); state.touched = true;
       if (box.checked) state.overlay.add(run.id); else state.overlay.delete(run.id);
-      poll();
+      seen.clear(); poll();
     });
     const cells = [box, el("span", { class: "status " + run.status, title: run.reason || "" }, run.status),
       run.path, run.seed ?? "–", run.method ?? "–", run.islands ?? "–", si(run.individuals),
@@ -100,7 +104,7 @@ function renderRuns(data) {
       if (c instanceof Node) td.appendChild(c); else td.textContent = String(c);
       tr.appendChild(td);
     });
-    tr.addEventListener("click", () => { state.selected = run.id; state.lastDetail = 0; poll(); });
+    tr.addEventListener("click", () => { state.selected = run.id; state.lastDetail = 0; seen.clear(); poll(); });
     return tr;
   });
   body.replaceChildren(...rows);
@@ -206,21 +210,24 @@ let busy = false;
 async function poll() {
   if (busy) return; busy = true;
   try {
-    const data = await getJSON("/api/runs");
-    state.runs = data.runs;
-    renderRuns(data);
+    const fresh = await getJSON("/api/runs", "runs");
+    if (fresh) { state.runs = fresh; renderRuns(fresh); }
+    const data = state.runs;
+    if (!data) return;
     const ids = new Set(state.overlay);
     if (state.selected) ids.add(state.selected);
     const known = new Set(data.runs.map(r => r.id));
     const wanted = [...ids].filter(id => known.has(id)).slice(0, 16);
     if (wanted.length) {
       const query = wanted.map(id => "id=" + encodeURIComponent(id)).join("&");
-      renderProgress(await getJSON("/api/progress?" + query));
-    } else renderProgress({});
+      const progress = await getJSON("/api/progress?" + query, "progress");
+      if (progress) renderProgress(progress);
+    } else if (seen.get("progress") !== "none") { seen.set("progress", "none"); renderProgress({}); }
     const now = Date.now();
     if (state.selected && known.has(state.selected) && now - state.lastDetail > DETAIL_MS) {
       state.lastDetail = now;
-      renderDetail(await getJSON("/api/run?id=" + encodeURIComponent(state.selected)));
+      const detail = await getJSON("/api/run?id=" + encodeURIComponent(state.selected), "detail");
+      if (detail) renderDetail(detail);
     }
     state.polls += 1;
     const up = document.getElementById("updated");
