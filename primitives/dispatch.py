@@ -15,10 +15,10 @@ from numba import njit
 
 from primitives.kernels import (
     broadcast,
-    column_norms,
     ew_binary,
     ew_unary,
     matmul,
+    matrix_rows,
     outer,
     row_sums,
     scale,
@@ -169,10 +169,33 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                         s = S[a, t]
                         for f in range(t * F, t * F + F):
                             V[o, f] = s
-                elif op == 21 or op == 50 or op == 54:
-                    task_sums(S, V, a, a, o, T, F, op)
+                elif op == 21:
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f] * V[a, f]
+                        S[o, t] = np.sqrt(acc)
                 elif op == 27:
-                    task_sums(S, V, a, b, o, T, F, op)
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f] * V[b, f]
+                        S[o, t] = acc
+                elif op == 50:
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f]
+                        S[o, t] = acc / F
+                elif op == 54:
+                    for t in range(T):
+                        acc = 0.0
+                        acc2 = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f]
+                            acc2 += V[a, f] * V[a, f]
+                        mean = acc / F
+                        S[o, t] = np.sqrt(acc2 / F - mean * mean)
                 elif op == 23 or op == 24 or op == 25 or op == 26 or op == 45 or op == 48:
                     ew_binary(V, a, b, o, TF, op, tmp)
                 elif op == 28:
@@ -186,10 +209,8 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                     broadcast(V, Mx, a, o, T, F, op == 33)
                 elif op == 34 or op == 51 or op == 55:
                     task_sums(S, Mx, a, a, o, T, FF, op)
-                elif op == 35:
-                    column_norms(V, Mx, a, o, T, F)
-                elif op == 36 or op == 52 or op == 53:
-                    row_sums(V, Mx, a, 0, o, T, F, op, tmp)
+                elif op == 35 or op == 36 or op == 52 or op == 53:
+                    matrix_rows(V, Mx, a, o, T, F, op)
                 elif op == 37:
                     transpose(Mx, a, o, tmp, T, F)
                 elif op == 39 or op == 40 or op == 41 or op == 42 or op == 46 or op == 49:

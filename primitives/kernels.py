@@ -111,46 +111,42 @@ def scale(S, X, a, b, o, T, K, tmp):
 @njit(**_JIT)
 def task_sums(S, X, a, b, o, T, K, op):
     """Per-task sums over K elements, four tasks interleaved (each summed left to right):
-    OP21 norm, OP27 dot, OP50 mean, OP54 std (K = F); OP34 norm, OP51 mean, OP55 std (K = F*F).
-    Std is ``sqrt(E[x^2] - mean^2)``."""
+    OP34 norm, OP51 mean, OP55 std (K = F*F; the vector forms OP21, OP27, OP50, OP54 also work,
+    but at K = F the dispatch's plain loops measured faster). Std is ``sqrt(E[x^2] - mean^2)``."""
     A = X[a]
     B = X[b]
     for t0 in range(0, T, 4):
         t1 = min(t0 + 1, T - 1)
         t2 = min(t0 + 2, T - 1)
         t3 = min(t0 + 3, T - 1)  # lanes past the last task repeat it; only real ones are stored
-        a0 = A[t0 * K : t0 * K + K]
-        a1 = A[t1 * K : t1 * K + K]
-        a2 = A[t2 * K : t2 * K + K]
-        a3 = A[t3 * K : t3 * K + K]
+        c0 = t0 * K
+        c1 = t1 * K
+        c2 = t2 * K
+        c3 = t3 * K
         s0 = s1 = s2 = s3 = 0.0
         q0 = q1 = q2 = q3 = 0.0
         if op == 27:
-            b0 = B[t0 * K : t0 * K + K]
-            b1 = B[t1 * K : t1 * K + K]
-            b2 = B[t2 * K : t2 * K + K]
-            b3 = B[t3 * K : t3 * K + K]
             for i in range(K):
-                s0 += a0[i] * b0[i]
-                s1 += a1[i] * b1[i]
-                s2 += a2[i] * b2[i]
-                s3 += a3[i] * b3[i]
+                s0 += A[c0 + i] * B[c0 + i]
+                s1 += A[c1 + i] * B[c1 + i]
+                s2 += A[c2 + i] * B[c2 + i]
+                s3 += A[c3 + i] * B[c3 + i]
         elif op == 21 or op == 34:
             for i in range(K):
-                x0 = a0[i]
-                x1 = a1[i]
-                x2 = a2[i]
-                x3 = a3[i]
+                x0 = A[c0 + i]
+                x1 = A[c1 + i]
+                x2 = A[c2 + i]
+                x3 = A[c3 + i]
                 s0 += x0 * x0
                 s1 += x1 * x1
                 s2 += x2 * x2
                 s3 += x3 * x3
         else:
             for i in range(K):
-                x0 = a0[i]
-                x1 = a1[i]
-                x2 = a2[i]
-                x3 = a3[i]
+                x0 = A[c0 + i]
+                x1 = A[c1 + i]
+                x2 = A[c2 + i]
+                x3 = A[c3 + i]
                 s0 += x0
                 s1 += x1
                 s2 += x2
@@ -203,40 +199,40 @@ def row_sums(V, Mx, a, b, o, T, F, op, tmp):
     U = V[b]
     last = F - 1
     for t in range(T):
-        u = U[t * F : t * F + F]
-        m = A[t * FF : t * FF + FF]
+        ub = t * F
+        base = t * FF
         for i0 in range(0, F, 8):
-            r0 = m[i0 * F : i0 * F + F]
-            r1 = m[min(i0 + 1, last) * F : min(i0 + 1, last) * F + F]
-            r2 = m[min(i0 + 2, last) * F : min(i0 + 2, last) * F + F]
-            r3 = m[min(i0 + 3, last) * F : min(i0 + 3, last) * F + F]
-            r4 = m[min(i0 + 4, last) * F : min(i0 + 4, last) * F + F]
-            r5 = m[min(i0 + 5, last) * F : min(i0 + 5, last) * F + F]
-            r6 = m[min(i0 + 6, last) * F : min(i0 + 6, last) * F + F]
-            r7 = m[min(i0 + 7, last) * F : min(i0 + 7, last) * F + F]
+            r0 = base + i0 * F
+            r1 = base + min(i0 + 1, last) * F
+            r2 = base + min(i0 + 2, last) * F
+            r3 = base + min(i0 + 3, last) * F
+            r4 = base + min(i0 + 4, last) * F
+            r5 = base + min(i0 + 5, last) * F
+            r6 = base + min(i0 + 6, last) * F
+            r7 = base + min(i0 + 7, last) * F
             s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
             q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
             if op == 31:
                 for j in range(F):
-                    uj = u[j]
-                    s0 += r0[j] * uj
-                    s1 += r1[j] * uj
-                    s2 += r2[j] * uj
-                    s3 += r3[j] * uj
-                    s4 += r4[j] * uj
-                    s5 += r5[j] * uj
-                    s6 += r6[j] * uj
-                    s7 += r7[j] * uj
+                    uj = U[ub + j]
+                    s0 += A[r0 + j] * uj
+                    s1 += A[r1 + j] * uj
+                    s2 += A[r2 + j] * uj
+                    s3 += A[r3 + j] * uj
+                    s4 += A[r4 + j] * uj
+                    s5 += A[r5 + j] * uj
+                    s6 += A[r6 + j] * uj
+                    s7 += A[r7 + j] * uj
             elif op == 36:
                 for j in range(F):
-                    x0 = r0[j]
-                    x1 = r1[j]
-                    x2 = r2[j]
-                    x3 = r3[j]
-                    x4 = r4[j]
-                    x5 = r5[j]
-                    x6 = r6[j]
-                    x7 = r7[j]
+                    x0 = A[r0 + j]
+                    x1 = A[r1 + j]
+                    x2 = A[r2 + j]
+                    x3 = A[r3 + j]
+                    x4 = A[r4 + j]
+                    x5 = A[r5 + j]
+                    x6 = A[r6 + j]
+                    x7 = A[r7 + j]
                     q0 += x0 * x0
                     q1 += x1 * x1
                     q2 += x2 * x2
@@ -247,14 +243,14 @@ def row_sums(V, Mx, a, b, o, T, F, op, tmp):
                     q7 += x7 * x7
             else:
                 for j in range(F):
-                    x0 = r0[j]
-                    x1 = r1[j]
-                    x2 = r2[j]
-                    x3 = r3[j]
-                    x4 = r4[j]
-                    x5 = r5[j]
-                    x6 = r6[j]
-                    x7 = r7[j]
+                    x0 = A[r0 + j]
+                    x1 = A[r1 + j]
+                    x2 = A[r2 + j]
+                    x3 = A[r3 + j]
+                    x4 = A[r4 + j]
+                    x5 = A[r5 + j]
+                    x6 = A[r6 + j]
+                    x7 = A[r7 + j]
                     s0 += x0
                     s1 += x1
                     s2 += x2
@@ -271,8 +267,8 @@ def row_sums(V, Mx, a, b, o, T, F, op, tmp):
                     q5 += x5 * x5
                     q6 += x6 * x6
                     q7 += x7 * x7
-            out = tmp[t * F + i0 : t * F + min(i0 + 8, F)]
-            for k in range(out.shape[0]):
+            ob = t * F + i0
+            for k in range(min(8, F - i0)):
                 if k < 4:
                     s = s0 if k == 0 else (s1 if k == 1 else (s2 if k == 2 else s3))
                     q = q0 if k == 0 else (q1 if k == 1 else (q2 if k == 2 else q3))
@@ -280,43 +276,40 @@ def row_sums(V, Mx, a, b, o, T, F, op, tmp):
                     s = s4 if k == 4 else (s5 if k == 5 else (s6 if k == 6 else s7))
                     q = q4 if k == 4 else (q5 if k == 5 else (q6 if k == 6 else q7))
                 if op == 31:
-                    out[k] = s
+                    tmp[ob + k] = s
                 elif op == 36:
-                    out[k] = np.sqrt(q)
+                    tmp[ob + k] = np.sqrt(q)
                 elif op == 52:
-                    out[k] = s / F
+                    tmp[ob + k] = s / F
                 else:
                     mean = s / F
-                    out[k] = np.sqrt(q / F - mean * mean)
+                    tmp[ob + k] = np.sqrt(q / F - mean * mean)
     _copy(tmp, V[o], T * F)
 
 
 @njit(**_JIT)
-def column_norms(V, Mx, a, o, T, F):
-    """OP35: the norm of each column, four columns interleaved (each summed top to bottom)."""
+def matrix_rows(V, Mx, a, o, T, F, op):
+    """OP35 column norms, OP36 row norms, OP52 row means, OP53 row stds (sums left to right).
+    One row at a time: the rows are independent, so the CPU overlaps their sums by itself (this
+    form, select included, measured faster than interleaved or sliced variants)."""
     FF = F * F
     A = Mx[a]
     out = V[o]
     for t in range(T):
-        base = t * FF
-        for i0 in range(0, F, 4):
-            i1 = min(i0 + 1, F - 1)
-            i2 = min(i0 + 2, F - 1)
-            i3 = min(i0 + 3, F - 1)
-            q0 = q1 = q2 = q3 = 0.0
+        for i in range(F):
+            acc = 0.0
+            acc2 = 0.0
             for j in range(F):
-                row = A[base + j * F : base + j * F + F]
-                x0 = row[i0]
-                x1 = row[i1]
-                x2 = row[i2]
-                x3 = row[i3]
-                q0 += x0 * x0
-                q1 += x1 * x1
-                q2 += x2 * x2
-                q3 += x3 * x3
-            for k in range(min(4, F - i0)):
-                q = q0 if k == 0 else (q1 if k == 1 else (q2 if k == 2 else q3))
-                out[t * F + i0 + k] = np.sqrt(q)
+                x = A[t * FF + j * F + i] if op == 35 else A[t * FF + i * F + j]
+                acc += x
+                acc2 += x * x
+            if op == 35 or op == 36:
+                out[t * F + i] = np.sqrt(acc2)
+            elif op == 52:
+                out[t * F + i] = acc / F
+            else:
+                mean = acc / F
+                out[t * F + i] = np.sqrt(acc2 / F - mean * mean)
 
 
 @njit(**_JIT)
