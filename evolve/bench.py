@@ -9,6 +9,14 @@ Scenarios (all on tasks of the ``linear`` suite, ``search`` split, 1 epoch):
 - **C**: AutoML-Zero's demo shape (its ``run_demo.sh``): F=4, memory 4/3/1, sizes 10/2/8, ops
   scalar_const_set, vector_inner_product, scalar_diff, scalar_product, scalar_vector_product and
   vector_sum in every component.
+- **D**: the search users run on real data, timed whole: the ``digits-demo`` preset (AutoML-Zero's
+  baseline search space, its ``run_baseline.sh``: F=16, memory 5/9/2, sizes up to 7/11/23, from
+  no-op programs, its mutations; 10 ``projected_binary`` digits tasks x (200 train + 150 valid),
+  FEC on), a seeded search of a fixed number of individuals through the public campaign API
+  (mutation, selection, FEC, the interpreter, select checks, progress rows and checkpoints in a
+  scratch directory). Its figure is *individuals*/s (children scored, FEC hits included), the
+  campaign's own clock (compiled kernels loaded first). The same seed does the same work in every
+  repeat and on every build, so two builds compare on identical searches.
 
 One *evaluation* is one program run on all the scenario's tasks (AutoML-Zero's "individual").
 A repeat times :func:`evolve.evaluation.per_task_fitness` on a fresh batch of random programs
@@ -44,6 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
+from evolve.campaign import start_campaign
+from evolve.config import apply_overrides, config_from_dict, load_source
 from evolve.errors import EvolveError
 from evolve.evaluation import TaskBatch, per_task_fitness
 from evolve.inspect.prune import live_instructions
@@ -68,6 +78,7 @@ DEMO_OPS = tuple(
 )
 DEFAULT_PROGRAMS = 200
 DEFAULT_REPEATS = 5
+DEFAULT_INDIVIDUALS = 10_000
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,66 @@ SCENARIOS: dict[str, Scenario] = {
     "B": _random_ops_scenario("B", 16),
     "C": Scenario("C", 4, MemorySpec(4, 3, 1), (10, 2, 8), (DEMO_OPS, DEMO_OPS, DEMO_OPS)),
 }
+
+
+@dataclass(frozen=True)
+class SearchScenario:
+    """A benchmark that times a whole seeded search: a preset, run for ``individuals``."""
+
+    name: str
+    preset: str
+    seed: int = 0
+
+    def describe(self) -> str:
+        return (
+            f"search: preset {self.preset} seed {self.seed} (F=16, memory 5/9/2, sizes <= 7/11/23, "
+            "from no-op, 10 digits tasks x (200 train + 150 valid), FEC on)"
+        )
+
+    def config(self, individuals: int):
+        """The preset with the budget set to ``individuals`` (no clock limit, no stop at success)."""
+        data = apply_overrides(load_source(self.preset), [
+            f"seed={self.seed}", f"campaign.max_evaluations={individuals}",
+            "campaign.budget_minutes=0", "campaign.stop_on_success=false",
+        ])
+        return config_from_dict(data)
+
+
+SEARCH_SCENARIOS: dict[str, SearchScenario] = {"D": SearchScenario("D", "digits-demo")}
+
+
+def measure_search(
+    scenario: SearchScenario, *, repeats: int = DEFAULT_REPEATS,
+    individuals: int = DEFAULT_INDIVIDUALS,
+) -> dict:
+    """Median individuals/s over ``repeats`` identical seeded searches of ``individuals``."""
+    if repeats < 1 or individuals < 1:
+        raise ValueError("repeats and individuals must be >= 1")
+    config = scenario.config(individuals)
+    rates, seconds, summary = [], [], {}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="evolve-bench-search-") as run_dir:
+            summary = start_campaign(config, Path(run_dir), quiet=True).run()
+        rates.append(summary["individuals_per_second"])
+        seconds.append(summary["individuals"] / summary["individuals_per_second"])
+    return {
+        "scenario": scenario.describe(),
+        "repeats": repeats,
+        "individuals": summary["individuals"],
+        "evaluations": summary["evaluations"],
+        "fec_hit_rate": summary["fec_hit_rate"],
+        "seconds_median": statistics.median(seconds),
+        "individuals_per_s": statistics.median(rates),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MiB (Linux and macOS report it differently)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def scenario_tasks(scenario: Scenario) -> TaskBatch:
@@ -233,11 +304,17 @@ class BenchResult:
 def run_bench(
     names: list[str] | None = None, *, repeats: int = DEFAULT_REPEATS,
     programs: int = DEFAULT_PROGRAMS, startup: bool = True, seed: int = 0,
+    individuals: int = DEFAULT_INDIVIDUALS,
 ) -> BenchResult:
-    """Throughput of each named scenario (all by default) and, unless disabled, start-up times."""
-    chosen = list(SCENARIOS) if names is None else names
-    results = {
-        name: measure_throughput(SCENARIOS[name], repeats=repeats, programs=programs, seed=seed)
-        for name in chosen
-    }
+    """Throughput of each named scenario (all by default: A, B, C, D) and, unless disabled,
+    start-up times."""
+    chosen = [*SCENARIOS, *SEARCH_SCENARIOS] if names is None else names
+    results = {}
+    for name in chosen:
+        if name in SEARCH_SCENARIOS:
+            results[name] = measure_search(SEARCH_SCENARIOS[name], repeats=repeats,
+                                           individuals=individuals)
+        else:
+            results[name] = measure_throughput(SCENARIOS[name], repeats=repeats,
+                                               programs=programs, seed=seed)
     return BenchResult(results, measure_startup() if startup else None)

@@ -3,7 +3,8 @@
 Producing a child in Python (copy, draw a mutation, draw an instruction) costs tens of
 microseconds, more than evaluating it when FEC hits; this kernel copies and mutates a whole batch of
 parents at once. It consumes the SplitMix64 stream (:class:`primitives.rng.Stream`) in exactly the
-order :mod:`evolve.mutation` does, so the two produce identical children for the same state; a test
+order :mod:`evolve.mutation` does (the jitted stream is :mod:`primitives.splitmix`, shared with
+the interpreter), so the two produce identical children for the same state; a test
 proves it on thousands of mutations of every type.
 """
 
@@ -18,6 +19,7 @@ from evolve.mutation import LOG_SCALE_STD, SIGN_FLIP_PROB, SearchSpace
 from primitives.memory import FIRST_OUT_ADDRESS
 from primitives.ops import CONST_INDEX, CONST_RANGES, CONST_STD, OPS
 from primitives.program import Program, pack
+from primitives.splitmix import next_below, next_gaussian, next_uniform
 
 MUTATION_CODES = {
     "alter_param": 0,
@@ -33,10 +35,6 @@ _CONST_KINDS = tuple(CONST_RANGES)
 _KIND_INDEX = _CONST_KINDS.index(CONST_INDEX)
 _KIND_STD = _CONST_KINDS.index(CONST_STD)
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_INV_2_53 = 1.0 / 9007199254740992.0
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
@@ -60,24 +58,17 @@ _FIRST_OUT = np.array(FIRST_OUT_ADDRESS, np.int64)
 
 @njit(**_JIT)
 def _random(state):
-    s = state[0] + _GOLDEN
-    state[0] = s
-    z = (s ^ (s >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z = z ^ (z >> np.uint64(31))
-    return float(z >> np.uint64(11)) * _INV_2_53
+    return next_uniform(state, 0)
 
 
 @njit(**_JIT)
 def _below(state, n):
-    return int(_random(state) * n)
+    return next_below(state, 0, n)
 
 
 @njit(**_JIT)
 def _gauss(state, mu, sigma):
-    u1 = _random(state)
-    u2 = _random(state)
-    return mu + sigma * (np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2))
+    return mu + sigma * next_gaussian(state, 0)
 
 
 @njit(**_JIT)

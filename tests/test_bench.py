@@ -59,12 +59,33 @@ def test_bench_console_script_text():
     assert "evals/s" in result.stdout and "\nA " in result.stdout and "\nC " in result.stdout
 
 
-@pytest.mark.parametrize("argv", [["--only", "D"], ["--only", ","], ["--repeats", "0"],
-                                  ["--programs", "0"]])
+@pytest.mark.parametrize("argv", [["--only", "E"], ["--only", ","], ["--repeats", "0"],
+                                  ["--programs", "0"], ["--individuals", "0"]])
 def test_bench_bad_arguments(argv, capsys):
     assert main(["bench", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("evolve bench: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_bench_search_scenario_d(capsys):
+    """D times a real seeded search: the same seed does the same work in every repeat."""
+    argv = ["bench", "--repeats", "2", "--only", "D", "--individuals", "300", "--no-startup",
+            "--json"]
+    assert main(argv) == 0
+    row = json.loads(capsys.readouterr().out)["scenarios"]["D"]
+    assert row["individuals"] >= 300 and 0 < row["evaluations"] <= row["individuals"]
+    assert row["individuals_per_s"] > 0 and row["seconds_median"] > 0
+    assert 0.0 <= row["fec_hit_rate"] <= 1.0 and row["peak_rss_mb"] > 0
+    assert "digits-demo" in row["scenario"]
+
+
+def test_bench_search_scenario_is_deterministic():
+    from evolve.bench import SEARCH_SCENARIOS, measure_search
+
+    first = measure_search(SEARCH_SCENARIOS["D"], repeats=1, individuals=250)
+    second = measure_search(SEARCH_SCENARIOS["D"], repeats=1, individuals=250)
+    for key in ("individuals", "evaluations", "fec_hit_rate"):
+        assert first[key] == second[key], key
 
 
 def test_startup_script_runs():

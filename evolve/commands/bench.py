@@ -6,7 +6,14 @@ import argparse
 import json
 import platform
 
-from evolve.bench import DEFAULT_PROGRAMS, DEFAULT_REPEATS, SCENARIOS, run_bench
+from evolve.bench import (
+    DEFAULT_INDIVIDUALS,
+    DEFAULT_PROGRAMS,
+    DEFAULT_REPEATS,
+    SCENARIOS,
+    SEARCH_SCENARIOS,
+    run_bench,
+)
 from evolve.errors import EvolveError
 
 
@@ -15,15 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bench",
         help="interpreter throughput: evaluations/s, instructions/s, compile and start time",
         description="Benchmark the interpreter on one core. Scenarios: "
-        + "; ".join(f"{name}: {s.describe()}" for name, s in SCENARIOS.items())
+        + "; ".join(f"{name}: {s.describe()}"
+                    for name, s in {**SCENARIOS, **SEARCH_SCENARIOS}.items())
         + ". Reports medians over repeats; instructions/s as bounds (see evolve/bench.py).",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--repeats", type=int, default=DEFAULT_REPEATS, metavar="N",
                    help=f"timed repeats per scenario, median reported (default {DEFAULT_REPEATS})")
-    p.add_argument("--only", metavar="A,B,C", help="comma-separated scenarios (default all)")
+    p.add_argument("--only", metavar="A,B,C,D", help="comma-separated scenarios (default all)")
     p.add_argument("--programs", type=int, default=DEFAULT_PROGRAMS, metavar="N",
-                   help=f"random programs per repeat (default {DEFAULT_PROGRAMS})")
+                   help=f"random programs per repeat of A-C (default {DEFAULT_PROGRAMS})")
+    p.add_argument("--individuals", type=int, default=DEFAULT_INDIVIDUALS, metavar="N",
+                   help=f"individuals per search of D (default {DEFAULT_INDIVIDUALS})")
     p.add_argument("--no-startup", action="store_true",
                    help="skip the cold-compile / warm-start subprocesses (~20 s)")
     p.set_defaults(func=run)
@@ -34,26 +44,32 @@ def run(args: argparse.Namespace) -> int:
         raise EvolveError(f"--repeats {args.repeats}: must be >= 1")
     if args.programs < 1:
         raise EvolveError(f"--programs {args.programs}: must be >= 1")
+    if args.individuals < 1:
+        raise EvolveError(f"--individuals {args.individuals}: must be >= 1")
+    allowed = [*SCENARIOS, *SEARCH_SCENARIOS]
     names = None
     if args.only is not None:
         names = [name.strip().upper() for name in args.only.split(",") if name.strip()]
-        unknown = [name for name in names if name not in SCENARIOS]
+        unknown = [name for name in names if name not in allowed]
         if unknown or not names:
             raise EvolveError(
                 f"--only {args.only!r}: unknown scenario(s) {', '.join(unknown) or '(none)'}; "
-                f"allowed: {', '.join(SCENARIOS)}"
+                f"allowed: {', '.join(allowed)}"
             )
         names = list(dict.fromkeys(names))
     result = run_bench(names, repeats=args.repeats, programs=args.programs,
-                       startup=not args.no_startup)
+                       startup=not args.no_startup, individuals=args.individuals)
     if args.json:
         print(json.dumps({**result.as_dict(), "machine": _machine()}))
         return 0
     print(f"evolve bench: one core, {_machine()}; medians of {args.repeats} repeat(s) "
-          f"of {args.programs} random programs")
+          f"of {args.programs} random programs (A-C) / a {args.individuals}-individual search (D)")
     print(f"{'':3} {'evals/s':>9} {'instr/s':>16} {'all code':>9} {'instr/s':>16} {'live':>5} "
           f"{'all-zero':>8}  shape")
+    searches = {name: row for name, row in result.scenarios.items() if name in SEARCH_SCENARIOS}
     for name, row in result.scenarios.items():
+        if name in searches:
+            continue
         print(f"{name:3} {row['evaluations_per_s']:>9.0f} {_span(row, 'instructions_per_s_'):>16} "
               f"{row['evaluations_per_s_all_code']:>9.0f} "
               f"{_span(row, 'instructions_per_s_all_code_'):>16} "
@@ -63,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
     print("instruction as AutoML-Zero's C++ does; live = fraction of instructions not dead.")
     print("instr/s counts every program instruction once per task (lower..upper bound: programs")
     print("scoring 0 on every task stopped after Setup + one Predict .. no program stopped early).")
+    for name, row in searches.items():
+        print(f"{name:3} {row['individuals_per_s']:>9.0f} individuals/s ({row['individuals']} in "
+              f"{row['seconds_median']:.1f} s, {row['evaluations']} evaluated, FEC hits "
+              f"{row['fec_hit_rate']:.0%}; process peak RSS {row['peak_rss_mb']:.0f} MiB)  "
+              f"{row['scenario']}")
     if result.startup is not None:
         print(f"cold compile (empty NUMBA_CACHE_DIR): {result.startup['cold_compile_s']:.1f} s; "
               f"warm start (cached): {result.startup['warm_start_s']:.2f} s "

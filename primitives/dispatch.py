@@ -1,0 +1,294 @@
+"""The interpreter's dispatch: one phase (Setup, a training epoch, a validation pass) of the
+executor for all tasks of a batch in lockstep (Real et al. 2020, §3 and Supplementary S1).
+
+Every instruction is dispatched once and executed for all tasks (memory is laid out
+``[address, task, ...]``), so the integer dispatch and the loop overhead are shared by the tasks.
+The dispatch sits in one place inside the example loop, so an example costs no function call;
+vector and matrix ops call the kernels of :mod:`primitives.kernels`. Random ops draw from one
+SplitMix64 stream per task, memoised (:func:`primitives.splitmix.table_uniform`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from primitives.kernels import (
+    broadcast,
+    ew_binary,
+    ew_unary,
+    matmul,
+    matrix_rows,
+    outer,
+    row_sums,
+    scale,
+    task_sums,
+    transpose,
+)
+from primitives.splitmix import table_fill
+
+EVAL_RMS = 0
+EVAL_ACCURACY = 1
+
+_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+
+@njit(**_JIT)
+def _const_index(f, size):
+    i = int(np.float32(size) * np.float32(f))
+    return size - 1 if i > size - 1 else i
+
+
+@njit(**_JIT)
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(**_JIT)
+def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng, draws, filled,
+              rvalues, tmp, xs, ys, order, eval_type, max_abs_error, active, record, preds,
+              pred_offset, sq, correct, bad):
+    """One phase of the executor for all ``T`` tasks in lockstep; returns the active task count.
+
+    - mode 0 (Setup): ``code[seg_start:seg_mid]`` once.
+    - mode 1 (a training epoch): for each example ``i`` (row ``order[t, i]`` of ``xs``/``ys``):
+      ``v0 = x, s0 = 0``; Predict ``code[seg_start:seg_mid]``; for accuracy tasks
+      ``s1 <- sigmoid(s1)``; record ``s1``; a task whose ``|y - s1|`` is NaN or
+      ``> max_abs_error`` stops (``active[t] = False``; when none is left, return 0);
+      ``s0 = y``; Learn ``code[seg_mid:seg_end]``.
+    - mode 2 (validation): for each example ``v0 = x, s0 = 0``; Predict; score ``s1`` into
+      ``sq``/``bad`` (rms) or ``correct`` (accuracy) of the active tasks.
+
+    ``S`` is (nS, T), ``V`` (nV, T*F), ``Mx`` (nM, T*F*F); ``rng`` holds one random-op stream
+    state per task, ``draws`` the draws of this program per task, ``filled``/``rvalues`` the
+    memoised draws (:class:`primitives.splitmix.DrawTable`; N = 0 computes every draw). The instruction dispatch sits in one place inside the example loop, so an
+    example costs no function call (calls cost more than the few instructions most programs run).
+    """
+    FF = F * F
+    TF = T * F
+    TFF = T * FF
+    n_active = 0
+    for t in range(T):
+        if active[t]:
+            n_active += 1
+    n_steps = 1 if mode == 0 else xs.shape[1]
+    for ex in range(n_steps):
+        if mode != 0:
+            for t in range(T):
+                row = order[t, ex] if mode == 1 else ex
+                src = xs[t, row]
+                dst = V[0, t * F : t * F + F]
+                for f in range(F):
+                    dst[f] = src[f]
+                S[0, t] = 0.0
+        start = seg_start
+        end = seg_mid
+        for seg in range(2):
+            if seg == 1:
+                if mode != 1:
+                    break
+                for t in range(T):
+                    if not active[t]:
+                        continue
+                    if eval_type == EVAL_ACCURACY:
+                        S[1, t] = sigmoid(S[1, t])
+                    if record:
+                        preds[t, pred_offset + ex] = S[1, t]
+                    err = abs(ys[t, order[t, ex]] - S[1, t])
+                    if not (err <= max_abs_error):
+                        active[t] = False
+                        n_active -= 1
+                if n_active == 0:
+                    return 0
+                for t in range(T):
+                    S[0, t] = ys[t, order[t, ex]]
+                start = seg_mid
+                end = seg_end
+            for k in range(start, end):
+                op = code[k, 0]
+                a = code[k, 1]
+                b = code[k, 2]
+                o = code[k, 3]
+                if op == 0:
+                    pass
+                # ---- scalar arithmetic (OP1-OP15) ----
+                elif op == 1:
+                    for t in range(T):
+                        S[o, t] = S[a, t] + S[b, t]
+                elif op == 2:
+                    for t in range(T):
+                        S[o, t] = S[a, t] - S[b, t]
+                elif op == 3:
+                    for t in range(T):
+                        S[o, t] = S[a, t] * S[b, t]
+                elif op == 4:
+                    for t in range(T):
+                        S[o, t] = S[a, t] / S[b, t]
+                elif op == 5:
+                    for t in range(T):
+                        S[o, t] = abs(S[a, t])
+                elif op == 6:
+                    for t in range(T):
+                        S[o, t] = 1.0 / S[a, t]
+                elif op == 7:
+                    for t in range(T):
+                        S[o, t] = np.sin(S[a, t])
+                elif op == 8:
+                    for t in range(T):
+                        S[o, t] = np.cos(S[a, t])
+                elif op == 9:
+                    for t in range(T):
+                        S[o, t] = np.tan(S[a, t])
+                elif op == 10:
+                    for t in range(T):
+                        S[o, t] = np.arcsin(S[a, t])
+                elif op == 11:
+                    for t in range(T):
+                        S[o, t] = np.arccos(S[a, t])
+                elif op == 12:
+                    for t in range(T):
+                        S[o, t] = np.arctan(S[a, t])
+                elif op == 13:
+                    for t in range(T):
+                        S[o, t] = np.exp(S[a, t])
+                elif op == 14:
+                    for t in range(T):
+                        S[o, t] = np.log(S[a, t])
+                elif op == 15:
+                    for t in range(T):
+                        S[o, t] = 1.0 if S[a, t] >= 0.0 else 0.0
+                elif op == 16 or op == 20 or op == 22:
+                    ew_unary(V, a, o, TF, op, tmp)
+                elif op == 17 or op == 30 or op == 38:
+                    ew_unary(Mx, a, o, TFF, op, tmp)
+                # ---- vector ops (OP18-OP28) ----
+                elif op == 18:
+                    scale(S, V, a, b, o, T, F, tmp)
+                elif op == 19:
+                    for t in range(T):
+                        s = S[a, t]
+                        for f in range(t * F, t * F + F):
+                            V[o, f] = s
+                elif op == 21:
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f] * V[a, f]
+                        S[o, t] = np.sqrt(acc)
+                elif op == 27:
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f] * V[b, f]
+                        S[o, t] = acc
+                elif op == 50:
+                    for t in range(T):
+                        acc = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f]
+                        S[o, t] = acc / F
+                elif op == 54:
+                    for t in range(T):
+                        acc = 0.0
+                        acc2 = 0.0
+                        for f in range(t * F, t * F + F):
+                            acc += V[a, f]
+                            acc2 += V[a, f] * V[a, f]
+                        mean = acc / F
+                        S[o, t] = np.sqrt(acc2 / F - mean * mean)
+                elif op == 23 or op == 24 or op == 25 or op == 26 or op == 45 or op == 48:
+                    ew_binary(V, a, b, o, TF, op, tmp)
+                elif op == 28:
+                    outer(V, Mx, a, b, o, T, F)
+                # ---- matrix ops (OP29-OP43) ----
+                elif op == 29:
+                    scale(S, Mx, a, b, o, T, FF, tmp)
+                elif op == 31:
+                    row_sums(V, Mx, a, b, o, T, F, op, tmp)
+                elif op == 32 or op == 33:
+                    broadcast(V, Mx, a, o, T, F, op == 33)
+                elif op == 34 or op == 51 or op == 55:
+                    task_sums(S, Mx, a, a, o, T, FF, op)
+                elif op == 35 or op == 36 or op == 52 or op == 53:
+                    matrix_rows(V, Mx, a, o, T, F, op)
+                elif op == 37:
+                    transpose(Mx, a, o, tmp, T, F)
+                elif op == 39 or op == 40 or op == 41 or op == 42 or op == 46 or op == 49:
+                    ew_binary(Mx, a, b, o, TFF, op, tmp)
+                elif op == 43:
+                    matmul(Mx, a, b, o, tmp, T, F)
+                # ---- min / max (OP44-OP49), std::min/std::max order for scalars and vectors ----
+                elif op == 44:
+                    for t in range(T):
+                        x = S[a, t]
+                        y = S[b, t]
+                        S[o, t] = y if y < x else x
+                elif op == 47:
+                    for t in range(T):
+                        x = S[a, t]
+                        y = S[b, t]
+                        S[o, t] = y if x < y else x
+                # ---- constants and random sets (OP56-OP64) ----
+                elif op == 56:
+                    c = data[k, 0]
+                    for t in range(T):
+                        S[o, t] = c
+                elif op == 57:
+                    i = _const_index(data[k, 0], F)
+                    c = data[k, 1]
+                    for t in range(T):
+                        V[o, t * F + i] = c
+                elif op == 58:
+                    i = _const_index(data[k, 0], F)
+                    j = _const_index(data[k, 1], F)
+                    c = data[k, 2]
+                    for t in range(T):
+                        Mx[o, t * FF + i * F + j] = c
+                elif op >= 59:
+                    # 59-61 uniform sets (low, high), 62-64 Gaussian sets (mean, std)
+                    kind = (op - 59) % 3
+                    n = 1 if kind == 0 else (F if kind == 1 else FF)
+                    gauss = op >= 62
+                    p0 = data[k, 0]
+                    p1 = data[k, 1]
+                    for t in range(T):
+                        if kind == 0:
+                            dst = S[o, t : t + 1]
+                        elif kind == 1:
+                            dst = V[o, t * F : t * F + F]
+                        else:
+                            dst = Mx[o, t * FF : t * FF + FF]
+                        table_fill(dst, n, gauss, p0, p1, rng, draws, filled, rvalues, t)
+
+        if mode == 2:
+            for t in range(T):
+                if not active[t]:
+                    continue
+                p = S[1, t]
+                if record:
+                    preds[t, pred_offset + ex] = p
+                if eval_type == EVAL_ACCURACY:
+                    label = 1.0 if sigmoid(p) > 0.5 else 0.0
+                    if label == ys[t, ex]:
+                        correct[t] += 1
+                else:
+                    err = ys[t, ex] - p
+                    if not (abs(err) <= max_abs_error):
+                        bad[t] = True
+                    else:
+                        sq[t] += err * err
+    return n_active
+
+
+@njit(**_JIT)
+def run(code, data, start, end, S, V, Mx, T, F, rng, tmp):
+    """Execute instructions ``start:end`` once for all ``T`` tasks (Setup; used by the op tests)."""
+    dummy_x = np.zeros((T, 0, F))
+    dummy_y = np.zeros((T, 0))
+    active = np.ones(T, dtype=np.bool_)
+    no_record = start > end  # a typed False, not a literal (see _evaluate_batch); Setup records nothing
+    run_phase(code, data, start, end, end, np.int64(0), S, V, Mx, T, F, rng,
+              np.zeros(T, np.int64), np.zeros(T, np.int64), np.zeros((T, 2, 0)), tmp, dummy_x,
+              dummy_y, np.zeros((T, 0), dtype=np.int64), np.int64(EVAL_RMS), np.float64(0.0),
+              active, no_record, np.zeros((T, 0)), np.int64(0), np.zeros(T),
+              np.zeros(T, dtype=np.int64), np.zeros(T, dtype=np.bool_))
