@@ -1,10 +1,10 @@
 """Projected binary classification on real datasets (AutoML-Zero §4.2).
 
 Datasets: the ones bundled with scikit-learn (digits, breast_cancer, wine, iris) and MNIST-1D
-(Greydanus 2020, "Scaling down deep learning"): 5000 one-dimensional signals of length 40, 500 per
-digit class, generated procedurally by the ``mnist1d`` package from its templates with its default
-arguments (``get_dataset_args()``, seed 42; its train and test parts are pooled, the splits here
-are by class pair and task seed). Nothing is downloaded.
+(Greydanus 2020, "Scaling down deep learning"): 5000 one-dimensional signals of length 40, 500
+per digit class, generated procedurally by the ``mnist1d`` package from its templates with its
+default arguments (``get_dataset_args()``, seed 42; its train and test parts are pooled, the
+splits here are by class pair and task seed). Nothing is downloaded.
 
 A task is (class pair, task seed). For a pair (a, b), a < b, take the examples of both classes
 (label 0 for ``a``, 1 for ``b``), shuffle them with ``default_rng(task seed)``, take the first
@@ -14,8 +14,9 @@ dimension), and standardize every projected feature with the *train* mean and st
 
 Search tasks use the pairs that are not held out; select and final tasks use the held-out pairs
 (and disjoint task seeds, see ``problems.base.task_seeds``). Default held-out pairs: a fixed seeded
-permutation of all pairs picks ``max(1, round(pairs / 5))`` of them: 9 of the 45 pairs of digits and mnist1d, 1 of
-wine's and of iris' 3. breast_cancer has a single pair: every split uses it, with disjoint seeds.
+permutation of all pairs picks ``max(1, round(pairs / 5))`` of them: 9 of the 45 pairs of digits
+and of mnist1d, 1 of wine's and of iris' 3. breast_cancer has a single pair: every split uses
+it, with disjoint seeds.
 Within a split, task ``i`` takes pair ``order[i % pairs]``, ``order`` a permutation seeded by
 (suite seed, ``seed`` argument, split).
 """
@@ -104,7 +105,8 @@ def parse_pairs(text: str) -> tuple[tuple[int, int], ...]:
 class ProjectedBinarySuite(ProblemSuite):
     name = "projected_binary"
     description = (
-        "Binary classification of class pairs of sklearn's bundled datasets, projected to F dims"
+        "Binary classification of class pairs of sklearn's bundled datasets or MNIST-1D, "
+        "projected to F dims"
     )
     eval_type = "accuracy"
 
