@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from evolve.data import data_overrides
+from evolve.errors import EvolveError
 from problems.base import ProblemError
 from problems.registry import get_tasks, make_suite
 from problems.table import file_sha256
@@ -169,6 +171,23 @@ def test_bad_files(tmp_path):
         suite(str(tmp_path), target="y")
 
 
+def test_parquet_when_pyarrow_is_installed(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    header, rows = table()
+    columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
+    columns["a"] = [float(v) for v in columns["a"]]
+    columns["a"][4] = None  # a Parquet null is a missing cell
+    pq.write_table(pa.table(columns), tmp_path / "t.parquet")
+    s = suite(str(tmp_path / "t.parquet"), target="label")
+    assert s.eval_type == "accuracy" and s.report()["missing"] == {"a": 1}
+    assert s.report()["one_hot"] == {"colour": ["blue", "green", "red"]}
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(ProblemError, match="not a readable Parquet file"):
+        suite(str(tmp_path / "bad.parquet"), target="label")
+
+
 def test_changed_file_is_detected(tmp_path):
     header, rows = table()
     path = write_csv(tmp_path / "t.csv", header, rows)
@@ -204,6 +223,10 @@ def test_fuzzed_csv_never_gives_a_traceback(tmp_path, header, cells, target, tas
         path.write_text(",".join(header) + "\n" + "\n".join(",".join(r) for r in cells))
     else:
         write_csv(path, header, cells)
+    try:
+        data_overrides(path, target or "y", task if task != "auto" else None)  # the CLI's path
+    except (EvolveError, ProblemError):  # the two errors the CLI reports in one line
+        pass
     try:
         s = suite(str(path), target=target, task=task, features_size=3)
         for split in ("search", "select", "final"):
