@@ -105,6 +105,11 @@ def build_findings(run_dir: Path, source, config, eval_type: str, threshold: flo
                  _table_html(head, rows, (0, 3, 4)),
                  "<p>Marked program (★ essential, + helps, · no effect, ! harmful):</p>",
                  f"<pre>{esc(ab.marked_program(program, result))}</pre>"]
+    marked = ab.format_marked_math(ab.marked_math(program, result, eval_type))
+    out.md += ["The math, each line with the knock-outs that change it:", "", "```", marked.rstrip(),
+               "```", ""]
+    out.html += ["<p>The math, each line with the knock-outs that change it:</p>",
+                 f"<pre>{esc(marked)}</pre>"]
     sweeps = [s for s in result.sweeps if s.spread > ab.NO_EFFECT][:6]
     if sweeps:
         shead = ("constant", "value", *(f"×{f:g}" for f in sweeps[0].factors))
