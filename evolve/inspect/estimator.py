@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+import textwrap
 from pathlib import Path
 from string import Template
 
@@ -295,12 +296,13 @@ def estimator_source(
     core = core[core.index('"""', 3) + 3:]  # drop the core module's docstring: ours replaces it
     classifier = eval_type == "accuracy"
     kind = "classifier" if classifier else "regressor"
-    doc = [f'"""{title}.', "", f"``{class_name}``: a scikit-learn {kind} (fit / predict"
-           + (" / predict_proba / decision_function" if classifier else "") + " / score). It "
-           "needs only NumPy; with scikit-learn installed it derives from BaseEstimator and "
-           f"{'ClassifierMixin' if classifier else 'RegressorMixin'} and validates input as "
-           "scikit-learn does.", "", "To unpickle a fitted estimator, this module must be "
-           "importable under the same name it was pickled from."]
+    about = (f"``{class_name}``: a scikit-learn {kind} (fit / predict"
+             + (" / predict_proba / decision_function" if classifier else "") + " / score). It "
+             "needs only NumPy; with scikit-learn installed it derives from BaseEstimator and "
+             f"{'ClassifierMixin' if classifier else 'RegressorMixin'} and validates input as "
+             "scikit-learn does. To unpickle a fitted estimator, this module must be importable "
+             "under the same name it was pickled from.")
+    doc = [f'"""{title}.', "", *textwrap.wrap(about, 99)]
     if math_text.strip():
         doc += ["", "The math::", "", *("    " + line if line else "" for line in
                                        math_text.rstrip().splitlines())]
