@@ -243,7 +243,7 @@ def test_presets_load_and_round_trip():
 def test_linear_demo_matches_automl_zero_run_demo():
     c = load_config("linear-demo")
     assert (c.memory.scalars, c.memory.vectors, c.memory.matrices) == (4, 3, 1)
-    assert c.algorithm.init_sizes == c.algorithm.min_sizes == c.algorithm.max_sizes == [10, 2, 8]
+    assert c.algorithm.init_sizes == c.algorithm.min_sizes == c.algorithm.max_sizes == (10, 2, 8)
     ops = {"scalar_const_set", "vector_inner_product", "scalar_diff", "scalar_product",
            "scalar_vector_product", "vector_sum"}
     assert set(c.algorithm.setup_ops) == set(c.algorithm.predict_ops) == set(c.algorithm.learn_ops) == ops
