@@ -59,9 +59,11 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno:  # name the file (a full disk)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
