@@ -301,6 +301,7 @@ def regularized_evolution(
     batch_size: int = 100,
     halloffame: tools.HallOfFame | None = None,
     keep_children: bool = True,
+    lineage: bool = False,
 ) -> list[Program]:
     """Regularized (aging) evolution (Real et al. 2019; AutoML-Zero §3), in batches.
 
@@ -314,6 +315,8 @@ def regularized_evolution(
             evaluate child
             append child to the population; remove the oldest member
 
+    With ``lineage`` each child keeps its parent (:func:`link_parents`, for
+    :mod:`evolve.inspect.lineage`); the search draws the same numbers either way.
     Returns the children produced (with fitness); with ``keep_children=False`` only their fitness
     (an empty list whose ``.fitness`` holds it): a long call (an island epoch of 10,000 children)
     then frees each dead member at once instead of holding every child to the end, which kept
@@ -327,13 +330,15 @@ def regularized_evolution(
         mutate_draws = rng.random(k) < mutate_prob
         parents = [population.members[i] for i in winners.tolist()]
         children = toolbox.breed(parents, mutate_draws)
-        link_parents(children, parents)
+        if lineage:
+            link_parents(children, parents)
         fitness = evaluate_and_assign(toolbox, children)
         population.replace_oldest_many(children, fitness)
-        population.since_compaction += k
-        if population.since_compaction >= COMPACT_EVERY:
-            compact_ancestors(population.members)
-            population.since_compaction = 0
+        if lineage:
+            population.since_compaction += k
+            if population.since_compaction >= COMPACT_EVERY:
+                compact_ancestors(population.members)
+                population.since_compaction = 0
         if halloffame is not None:
             update_hall_of_fame(halloffame, children, fitness)
         if keep_children:

@@ -57,7 +57,8 @@ def _evolution_step(ctx: SearchContext, population: Any) -> tuple[Any, list]:
 
     s = ctx.config.search
     children = regularized_evolution(population, ctx.toolbox, s.batch_size, s.mutate_prob,
-                                     ctx.selection_rng, s.batch_size, ctx.halloffame)
+                                     ctx.selection_rng, s.batch_size, ctx.halloffame,
+                                     lineage=ctx.config.campaign.lineage)
     return population, children
 
 

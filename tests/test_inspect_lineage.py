@@ -97,10 +97,14 @@ def test_lineage_survives_resume(tmp_path):
 
 def test_recording_lineage_changes_no_seeded_result(tmp_path, monkeypatch):
     _small_run(tmp_path / "with", 3000).run()
+    (tmp_path / "off").mkdir()
+    start_campaign(small_config(3000, "campaign.lineage=false"), tmp_path / "off", quiet=True).run()
     monkeypatch.setattr(evolution, "link_parents", lambda children, parents: None)
     _small_run(tmp_path / "without", 3000).run()
     assert run_files(tmp_path / "with") == run_files(tmp_path / "without")
+    assert run_files(tmp_path / "with") == run_files(tmp_path / "off")
     assert not (tmp_path / "without" / LINEAGE_FILE).exists()
+    assert not (tmp_path / "off" / LINEAGE_FILE).exists()
 
 
 def test_missing_or_broken_lineage_is_a_clear_error(tmp_path, capsys):
