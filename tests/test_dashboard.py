@@ -232,3 +232,32 @@ def test_garbage_run_directories_never_break_the_readers(tmp_path_factory, files
     json.loads(dumps(run_detail(folder)))
     json.loads(dumps(run_progress(folder)))
     json.loads(dumps(experiment_detail(folder)))
+
+
+def test_a_runaway_simplification_never_holds_a_request(monkeypatch) -> None:
+    """The math is computed off the request's thread: a request waits at most ``wait`` seconds,
+    gets a placeholder, and a later request finds the math once it is done."""
+    import threading
+    import time
+
+    from evolve.dashboard import data as dashboard_data
+    from primitives.text import parse_program
+
+    release = threading.Event()
+
+    def slow_typeset(program, eval_type):
+        release.wait(10)
+        return {"text": "done", "lines": []}
+
+    monkeypatch.setattr(dashboard_data, "typeset", slow_typeset)
+    cache = dashboard_data.MathCache(wait=0.2)
+    program = parse_program("def Setup():\ndef Predict():\n  s1 = dot(v0, v0)\ndef Learn():\n")
+    start = time.monotonic()
+    first = cache.get(program, "rms")
+    assert time.monotonic() - start < 2.0 and first.get("pending") is True
+    release.set()
+    for _ in range(100):
+        if cache.get(program, "rms")["text"] == "done":
+            break
+        time.sleep(0.05)
+    assert cache.get(program, "rms") == {"text": "done", "lines": []}

@@ -12,6 +12,8 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +84,25 @@ def _pruned(program: Any) -> Any:
     return prune(program)
 
 
-class MathCache:
-    """Typeset math per program (SymPy takes ~0.3 s a program): a small LRU, thread-safe."""
+MATH_WAIT_S = 5.0  # a request waits at most this long for a program's math
 
-    def __init__(self, size: int = 64) -> None:
+
+class MathCache:
+    """Typeset math per program (SymPy takes ~0.3 s a program): a small LRU, thread-safe.
+
+    The math is worked out on a small pool of its own threads and a request waits for it at most
+    ``wait`` seconds: SymPy's time limit (a SIGALRM) works only on the main thread, and requests
+    are served on worker threads, so a program whose simplification runs away would otherwise
+    hold its request forever. A request that gives up gets a placeholder; the math lands in the
+    cache when it is done and shows on a later poll."""
+
+    def __init__(self, size: int = 64, wait: float = MATH_WAIT_S, threads: int = 2) -> None:
         self.size = size
+        self.wait = wait
         self.items: OrderedDict[bytes, dict] = OrderedDict()
+        self.pending: dict[bytes, Future] = {}
         self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="evolve-math")
 
     def get(self, program: Any, eval_type: str) -> dict:
         key = program.instructions.tobytes() + program.constants.tobytes() + bytes(str(tuple(program.sizes)), "ascii") + eval_type.encode()
@@ -96,12 +110,25 @@ class MathCache:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
-        value = typeset(program, eval_type)
+            future = self.pending.get(key)
+            if future is None:
+                future = self.pool.submit(typeset, program, eval_type)
+                future.add_done_callback(lambda done, key=key: self._store(key, done))
+                self.pending[key] = future
+        try:
+            return future.result(timeout=self.wait)
+        except FutureTimeout:
+            return {"text": "(the math is still being simplified: it shows on a later refresh)",
+                    "lines": [], "pending": True}
+
+    def _store(self, key: bytes, future: Future) -> None:
+        value = future.result() if future.exception() is None else {
+            "text": f"(no math: {type(future.exception()).__name__})", "lines": []}
         with self.lock:
+            self.pending.pop(key, None)
             self.items[key] = value
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
-        return value
 
 
 def typeset(program: Any, eval_type: str) -> dict:
@@ -206,7 +233,9 @@ def run_progress(run_dir: Path) -> dict:
     """Progress rows (thinned) and per-island rows of one run."""
     islands: dict[int, list[dict]] = {}
     for row in read_csv_rows(run_dir / "islands.csv"):
-        islands.setdefault(int(row["island"]), []).append(row)
+        island = str(row.get("island", ""))
+        if island.isdecimal() and len(island) < 7:  # a half-written or foreign row is skipped
+            islands.setdefault(int(island), []).append(row)
     return {"rows": thin(read_csv_rows(run_dir / "progress.csv")),
             "islands": {str(k): thin(v, 500) for k, v in sorted(islands.items())}}
 
