@@ -195,12 +195,13 @@ def test_inf_prediction_scores_zero() -> None:
 _DETERMINISM_SCRIPT = """
 import numpy as np
 from primitives.generate import random_program, usable_ops
+from primitives.ops import OPS
 from primitives.interpreter import _hash_predictions, evaluate_batch
 from primitives.memory import MemorySpec
 from primitives.program import pack
 rng = np.random.default_rng(77)
 memory = MemorySpec(6, 5, 3)
-ops = usable_ops(ALL_OPS, memory)
+ops = usable_ops(range(len(OPS)), memory)
 programs = [random_program([4, 6, 6], [ops] * 3, memory, rng) for _ in range(12)]
 x = rng.normal(size=(3, 12, 4)); vx = rng.normal(size=(3, 8, 4)); w = rng.normal(size=(3, 4))
 y = np.einsum("tnf,tf->tn", x, w); vy = np.einsum("tnf,tf->tn", vx, w)
