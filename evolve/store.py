@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import time
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
@@ -191,7 +192,8 @@ def _read_checkpoint(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(arrays.pop("meta").tobytes().decode())
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError,
-            RecursionError, MemoryError, zlib.error, NotImplementedError) as exc:
+            RecursionError, MemoryError, zlib.error, NotImplementedError, SyntaxError,
+            tokenize.TokenError) as exc:  # NumPy parses a .npy header with ast/tokenize
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
         raise CheckpointError(f"{path}: not a version-{CHECKPOINT_VERSION} checkpoint")

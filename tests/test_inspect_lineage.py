@@ -54,7 +54,7 @@ def test_mutation_kind_is_read_back_from_the_difference(kind):
 
 def _small_run(run_dir, n):
     run_dir.mkdir()
-    return start_campaign(small_config(n), run_dir, quiet=True)
+    return start_campaign(small_config(n, "campaign.lineage=true"), run_dir, quiet=True)
 
 
 def test_run_writes_a_lineage_ending_at_the_best_programs(tmp_path, capsys):
