@@ -6,12 +6,12 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-from evolve.executors import watch_parent
+from evolve.parent_watch import watch_parent
 
 
 class ParentWatch(WorkerPlugin):
     """Every worker of the local cluster, restarted ones too, exits when the campaign's process
-    is gone (:func:`evolve.executors.watch_parent`)."""
+    is gone (:func:`evolve.parent_watch.watch_parent`)."""
 
     name = "evolve-parent-watch"
 

@@ -36,7 +36,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,6 +43,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from evolve.errors import ConfigError, EvolveError
+from evolve.parent_watch import watch_parent
 
 MAX_ATTEMPTS = 3
 SCHEDULER_TIMEOUT_S = 5.0
@@ -186,35 +186,6 @@ class _RetryingExecutor:
 def _ignore_sigint() -> None:
     # Ctrl-C reaches the whole process group; the coordinator stops cleanly after the round.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-PARENT_POLL_S = 0.5  # how often a worker checks that its campaign is still there
-
-
-def watch_parent(coordinator: int) -> None:
-    """In a worker: exit as soon as the campaign's process is gone. A coordinator killed with
-    ``kill -9`` closes nothing; without this its workers (hundreds of MB each) would live on,
-    re-parented to init. A daemon thread polls: the parent changed (re-parented) or the
-    coordinator's pid no longer exists."""
-    if getattr(watch_parent, "started", False):
-        return
-    watch_parent.started = True
-    parent = os.getppid()
-
-    def poll() -> None:
-        while True:
-            time.sleep(PARENT_POLL_S)
-            try:
-                os.kill(coordinator, 0)
-                alive = os.getppid() == parent
-            except ProcessLookupError:
-                alive = False
-            except PermissionError:  # exists, owned by someone else: pid reused, ours is gone
-                alive = False
-            if not alive:
-                os._exit(1)
-
-    threading.Thread(target=poll, name="evolve-parent-watch", daemon=True).start()
 
 
 def _worker_init(coordinator: int) -> None:
