@@ -100,8 +100,9 @@ def test_evolve_has_no_import_cycle() -> None:
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, issue 14 item 3 not done yet: IslandCampaign "
-                   "subclasses Campaign, which imports islands lazily to dispatch to it")
+@pytest.mark.xfail(strict=True, reason="known defects, issue 14 item 3 not done yet: IslandCampaign "
+                   "subclasses Campaign, which imports islands lazily to dispatch to it; "
+                   "progress and display import each other lazily")
 def test_evolve_has_no_lazy_import_cycle() -> None:
     cycles = _evolve_cycles(top_level_only=False)
     assert not cycles, "import cycles through imports inside functions:\n" + "\n".join(cycles)
