@@ -152,8 +152,14 @@ class ProgressTracker:
             self._islands_log = None
 
 
+def _islands(campaign: Any) -> list | None:
+    """The island states of an island campaign (its strategy's, :class:`evolve.islands.Islands`)."""
+    islands = getattr(getattr(campaign, "strategy", None), "islands", None)
+    return islands if isinstance(islands, list) else None
+
+
 def island_progress(campaign: Any) -> tuple[IslandProgress, ...]:
-    islands = getattr(campaign, "islands", None)
+    islands = _islands(campaign)
     if not isinstance(islands, list):
         return ()
     result = []
@@ -198,7 +204,7 @@ def interpreter_is_cold() -> bool:
 def notify(campaign: Any, row: dict) -> Progress | None:
     """Build a :class:`Progress` from a campaign's progress row and call its listeners."""
     listeners = getattr(campaign, "listeners", None) or ()
-    if not listeners and not isinstance(getattr(campaign, "islands", None), list):
+    if not listeners and _islands(campaign) is None:
         return None
     tracker = getattr(campaign, "_progress_tracker", None)
     if tracker is None:
@@ -228,19 +234,3 @@ def notify_finished(campaign: Any, summary: dict) -> None:
         hook = getattr(listener, "finished", None)
         if hook is not None:
             hook(summary, Path(campaign.run_dir))
-
-
-def default_listeners(quiet: bool, on_progress: ProgressCallback | None = None) -> list:
-    """The terminal display on stderr unless ``quiet``, then ``on_progress`` if given."""
-    listeners: list = []
-    if not quiet:
-        from evolve.display import make_display
-
-        listeners.append(make_display())
-    if on_progress is not None:
-        if not callable(on_progress):
-            from evolve.errors import ConfigError
-
-            raise ConfigError(f"on_progress = {on_progress!r}: expected a callable taking a Progress")
-        listeners.append(on_progress)
-    return listeners

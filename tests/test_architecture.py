@@ -3,8 +3,8 @@
 - ``primitives`` and ``problems`` import nothing from the rest of the project: ``primitives`` only
   itself, ``problems`` only itself (read from every module's syntax tree, lazy imports inside
   functions included).
-- ``evolve``'s modules import each other without a circle (module-level imports; an import inside a
-  function is a deliberate lazy edge and does not make a circle at import time).
+- ``evolve``'s modules import each other without a circle, neither at import time (module-level
+  imports) nor through the lazy imports inside functions.
 - The TOML and Python examples in ``docs/`` run as written: each ``[problem]`` table loads through
   the config loader and builds its suite; the plug-in suite in ``docs/problems.md`` defines a class
   that produces valid tasks for every split.
@@ -100,9 +100,6 @@ def test_evolve_has_no_import_cycle() -> None:
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
-@pytest.mark.xfail(strict=True, reason="known defects, issue 14 item 3 not done yet: IslandCampaign "
-                   "subclasses Campaign, which imports islands lazily to dispatch to it; "
-                   "progress and display import each other lazily")
 def test_evolve_has_no_lazy_import_cycle() -> None:
     cycles = _evolve_cycles(top_level_only=False)
     assert not cycles, "import cycles through imports inside functions:\n" + "\n".join(cycles)

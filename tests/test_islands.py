@@ -21,13 +21,12 @@ from hypothesis import strategies as st
 from programs import NON_RANDOM_OPS
 
 from evolve import executors
-from evolve.campaign import resume_campaign, start_campaign
+from evolve.campaign import Campaign, resume_campaign, start_campaign
 from evolve.cli import main
 from evolve.config import load_config, to_toml
 from evolve.errors import CheckpointError
 from evolve.evolution import Population, as_individual
 from evolve.islands import (
-    IslandCampaign,
     deal_migrants,
     epoch_task,
     fresh_island,
@@ -67,7 +66,7 @@ def run_tiny(run_dir: Path, *extra: str, epoch_function=None) -> dict:
     run_dir.mkdir()
     campaign = start_campaign(tiny_config(*extra), run_dir, quiet=True)
     if epoch_function is not None:
-        campaign.epoch_function = epoch_function
+        campaign.strategy.epoch_function = epoch_function
     return outcome(campaign.run(), run_dir)
 
 
@@ -168,13 +167,13 @@ def test_resume_equals_the_uninterrupted_run(tmp_path, serial_outcome):
     first = campaign.run()
     assert first["stopped_by"] == "interrupted" and first["individuals"] == 500
     resumed, warnings = resume_campaign(run_dir, quiet=True)
-    assert not warnings and resumed.individuals == 500 and len(resumed.islands) == 2
+    assert not warnings and resumed.individuals == 500 and len(resumed.strategy.islands) == 2
     assert outcome(resumed.run(), run_dir) == serial_outcome
 
 
 def test_an_epoch_is_a_pure_function_of_its_task(tmp_path):
     config = tiny_config()
-    task = epoch_task(to_toml(config), IslandCampaign(config, tmp_path).islands[1], 50)
+    task = epoch_task(to_toml(config), Campaign(config, tmp_path).strategy.islands[1], 50)
     before = repr(task)
     a, b = run_island_epoch(task), run_island_epoch(task)
     assert repr(task) == before
@@ -196,7 +195,7 @@ def test_epochs_in_threads_of_one_worker_do_not_share_a_world(tmp_path):
     """A Dask worker with several threads runs several epochs at once: each gets the result it
     gets alone."""
     config = tiny_config()
-    campaign = IslandCampaign(config, tmp_path)
+    campaign = Campaign(config, tmp_path).strategy
     tasks = [epoch_task(to_toml(config), island, 100, key=f"thread-test-{i}") for i, island in enumerate(campaign.islands)] * 2
     alone = [run_island_epoch(task) for task in tasks]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
@@ -402,16 +401,17 @@ def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path,
     run_dir.mkdir()
     config = tiny_config("campaign.executor='serial'", "campaign.max_evaluations=1500")
     campaign = start_campaign(config, run_dir, quiet=True)
-    fresh = [dict(island) for island in campaign.islands]
+    islands = campaign.strategy
+    fresh = [dict(island) for island in islands.islands]
     tasks, outputs = {}, {}
-    start = campaign._start_epoch
+    start = islands._start_epoch
 
     def recording_start(i: int, r: int) -> None:
         start(i, r)
-        job = campaign.jobs[(i, r)]
+        job = islands.jobs[(i, r)]
         tasks[(i, r)], outputs[(i, r)] = job.item, job.value
 
-    campaign._start_epoch = recording_start
+    islands._start_epoch = recording_start
     summary = campaign.run()
     assert summary["individuals"] == 1500
     rounds = max(r for _, r in tasks) + 1
@@ -466,7 +466,7 @@ def interrupted_island_run(tmp_path_factory) -> Path:
 
     def step_then_interrupt() -> None:
         step()
-        campaign._stop_signal = campaign.round == 2
+        campaign._stop_signal = campaign.strategy.round == 2
 
     campaign._step = step_then_interrupt
     campaign.run()
@@ -520,9 +520,9 @@ def test_island_checkpoint_fuzz_only_clear_errors(interrupted_island_run, tmp_pa
         assert str(exc)
         return
     # accepted: then it must run (one round on the serial executor)
-    campaign.open_executor()
+    campaign.open()
     try:
         campaign._step()
     finally:
-        campaign.executor.close()
+        campaign.strategy.close()
         campaign.progress.close()

@@ -163,7 +163,7 @@ def test_resampling_rescores_the_population_on_each_draw(tmp_path):
     campaign = start_campaign(tiny(1000, "tasks.resample_individuals=200", "tasks.search_pool=9"),
                               tmp_path, quiet=True)
     draws = []
-    original = campaign._set_draw
+    original = campaign.set_draw
 
     def spy(draw):
         original(draw)
@@ -173,10 +173,10 @@ def test_resampling_rescores_the_population_on_each_draw(tmp_path):
         spy.batches.append((campaign.search_batch, fitness.mean(axis=1)))
 
     spy.batches = []
-    campaign._set_draw = spy
+    campaign.set_draw = spy
     campaign.run()
     assert draws == [1, 2, 3, 4, 5]
-    assert campaign.draw == 5 and len(campaign.evaluator.cache) > 0
+    assert campaign.context.draw == 5 and len(campaign.evaluator.cache) > 0
 
 
 def test_restart_from_best_refills_with_the_candidate(tmp_path):
@@ -225,7 +225,7 @@ def test_resume_with_the_protocol_options_equals_uninterrupted(tmp_path):
     campaign._step = step_then_stop
     assert campaign.run()["stopped_by"] == "interrupted"
     resumed, warnings = resume_campaign(part, quiet=True)
-    assert warnings == [] and resumed.draw == resumed.individuals // 300
+    assert warnings == [] and resumed.context.draw == resumed.individuals // 300
     resumed.run()
     assert _outcome(part) == _outcome(whole)
 

@@ -42,13 +42,13 @@ way; a resumed run equals the uninterrupted one.
 The package, one concept a module: :mod:`~evolve.islands.state` (an island as plain data),
 :mod:`~evolve.islands.epoch` (the epoch a worker runs, the resident islands, snapshots and
 replay), :mod:`~evolve.islands.migration`, :mod:`~evolve.islands.coordinator`
-(:class:`IslandCampaign`: rounds, pipelining, checkpoint and restore) and
+(:class:`Islands`, the strategy a campaign drives: rounds, pipelining, checkpoint and restore) and
 :mod:`~evolve.islands.checkpoint` (checks of island state read back from a checkpoint).
 """
 
 from __future__ import annotations
 
-from evolve.islands.coordinator import IslandCampaign
+from evolve.islands.coordinator import Islands
 from evolve.islands.epoch import (
     LiveIsland,
     epoch_task,
@@ -67,7 +67,7 @@ from evolve.islands.state import (
 )
 
 __all__ = [
-    "IslandCampaign",
+    "Islands",
     "LiveIsland",
     "deal_migrants",
     "epoch_task",

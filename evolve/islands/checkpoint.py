@@ -1,5 +1,4 @@
-"""Checks of island state read back from a checkpoint (consistent program arrays, migrants), and
-the coordinator's counters with their types."""
+"""Checks of island state read back from a checkpoint (consistent program arrays, migrants)."""
 
 from __future__ import annotations
 
@@ -29,15 +28,3 @@ def check_migrants(share: dict[str, np.ndarray], island: dict) -> None:
 
 def prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
     return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-
-
-def _optional_float(value: float | None) -> float | None:
-    return None if value is None else float(value)
-
-
-CAMPAIGN_KEYS = {
-    "experiment": int, "individuals": int, "experiment_start": int, "last_improvement": int,
-    "experiment_best": float, "candidate_search": float, "candidate_select": float,
-    "success": bool, "seconds_to_success": _optional_float,
-    "individuals_to_success": lambda v: None if v is None else int(v),
-}

@@ -1,58 +1,62 @@
-"""The coordinator: :class:`IslandCampaign`, the campaign loop over rounds of island epochs on an
-executor, pipelining, restarts, the hall of fame and the select checks, checkpoint and restore."""
+"""The coordinator: :class:`Islands`, the strategy by which a campaign's loop runs
+``campaign.islands`` populations: rounds of island epochs on an executor, pipelining, migration,
+the islands' part of a checkpoint and its restore. The campaign (:class:`evolve.campaign.Campaign`)
+keeps what is common to one population and islands: select checks, success/budget/stop logic,
+progress rows, the hall of fame, checkpoints and the run-directory files."""
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import numpy as np
 
 from evolve import checkpoint_fields as fields
-from evolve.campaign import Campaign
 from evolve.config import Config, to_toml
-from evolve.errors import CheckpointError, ConfigError
-from evolve.evolution import (
-    as_individual,
-)
+from evolve.errors import ConfigError
+from evolve.evolution import as_individual
 from evolve.executors import Executor, Job, make_executor
 from evolve.fec import FECCache
 from evolve.islands import epoch as residency
-from evolve.islands.checkpoint import CAMPAIGN_KEYS, check_migrants, check_program_arrays, prefixed
+from evolve.islands.checkpoint import check_migrants, check_program_arrays, prefixed
 from evolve.islands.epoch import WORLDS, epoch_task, replay_island, run_island_epoch, warm_island
 from evolve.islands.migration import deal_migrants
 from evolve.islands.state import fresh_island, island_population, island_streams, with_population
 from evolve.methods import METHODS, method
-from evolve.store import programs_from_arrays, programs_to_arrays, save_checkpoint
-from primitives.memory import ProgramError
+from evolve.store import programs_from_arrays
+from evolve.strategy import CampaignState
 from primitives.program import validate
+from primitives.rng import Stream
 
 
-class IslandCampaign(Campaign):
-    """A campaign of ``campaign.islands`` populations run by ``campaign.executor``.
-
-    The coordinator (this object) keeps the islands as plain data and does everything but the
-    epochs: select checks, success/budget/stop logic, progress rows, hall of fame, checkpoints and
-    the run-directory files, exactly as :class:`Campaign`. ``individuals`` counts all islands.
-    """
+class Islands:
+    """The :class:`evolve.strategy.Strategy` of ``campaign.islands`` populations run by
+    ``campaign.executor``. This object keeps the islands as plain data and runs everything but
+    the epochs; ``campaign.individuals`` counts all islands."""
 
     epoch_function = staticmethod(run_island_epoch)  # a module-level function (it is shipped to workers)
 
-    def __init__(self, config: Config, run_dir: Path, quiet: bool = False) -> None:
+    @staticmethod
+    def check(config: Config) -> None:
+        """One clear error when ``search.method`` cannot run as islands."""
         if not method(config.search.method).islands:
             allowed = ", ".join(name for name, m in METHODS.items() if m.islands)
             raise ConfigError(
                 f"search.method = {config.search.method!r}: islands (campaign.islands = "
                 f"{config.campaign.islands}) run {allowed}; use campaign.islands = 1"
             )
-        super().__init__(config, run_dir, quiet)
+
+    def __init__(self, campaign: CampaignState) -> None:
+        config = campaign.config
+        self.check(config)
+        self.campaign = campaign
+        self.config = config
         self.config_toml = to_toml(config)
         migration_seed, seeds = island_streams(config.seed, config.campaign.islands)
         self.migration_rng = np.random.Generator(np.random.PCG64(migration_seed))
-        # each island's mutation stream is of the kind Campaign uses, seeded apart
-        self.islands = [fresh_island(type(self.mutation_rng)(a), b) for a, b in seeds]
+        # each island's mutation stream is of the kind a one-population campaign uses, seeded apart
+        self.islands = [fresh_island(Stream(a), b) for a, b in seeds]
         self.executor: Executor | None = None
-        # the pipeline (see _step): rounds processed, epochs started, migrants on their way
+        # the pipeline (see step): rounds processed, epochs started, migrants on their way
         self.round = 0
         self.jobs: dict[tuple[int, int], Job] = {}
         self.incoming: dict[int, list[dict]] = {}  # round r -> what each island receives before it
@@ -67,37 +71,32 @@ class IslandCampaign(Campaign):
         self.tokens: list[int | None] = [None] * len(self.islands)
         self.next_token = 0
 
-    def _resumable(self) -> bool:
+    def resumable(self) -> bool:
         return True  # island populations live in self.islands; a checkpoint always holds them
 
-    def open_executor(self) -> None:
+    def open(self) -> None:
         """Start (or connect to) the executor; an unreachable scheduler fails here, before any work."""
         if self.executor is None:
             c = self.config.campaign
             self.executor = make_executor(c.executor, c.workers, c.scheduler)
 
-    def run(self) -> dict:
-        self.open_executor()
-        # Numba compiles once: a throw-away epoch here compiles (or loads) every kernel an epoch
-        # uses into the on-disk cache, where the workers then find them; then every worker runs one
-        # too (imports, kernels, tasks), before the campaign's clock starts, as a one-population
-        # campaign builds its tasks and loads its kernels before its clock starts
+    def warm(self) -> None:
+        """Numba compiles once: a throw-away epoch here compiles (or loads) every kernel an epoch
+        uses into the on-disk cache, where the workers then find them; then every worker runs one
+        too (imports, kernels, tasks), before the campaign's clock starts, as a one-population
+        campaign builds its tasks and loads its kernels before its clock starts."""
         warm_task = epoch_task(self.config_toml, self.snapshots[0][1], 1, key=f"warm-{self.run_key}")
         if self.config.campaign.executor != "serial":
             warm_island(warm_task)
             WORLDS.by_config.clear()
         self.executor.warm(warm_island, warm_task)
-        try:
-            return super().run()
-        finally:
+
+    def close(self) -> None:
+        if self.executor is not None:
             self.executor.close()
             self.executor = None
 
-    def _new_experiment(self) -> None:
-        self.experiment += 1
-        self.experiment_start = self.individuals
-        self.experiment_best = -1.0
-        self.last_improvement = self.individuals
+    def new_experiment(self) -> None:
         # streams and FEC caches go on; the populations are rebuilt by the next epoch, so epochs
         # started ahead and migrants on their way belong to the old experiment
         self.islands = [with_population(island, None) for island in self.islands]
@@ -121,7 +120,7 @@ class IslandCampaign(Campaign):
         if r not in self.round_sizes:
             c, s = self.config.campaign, self.config.search
             islands = len(self.islands)
-            done = self.individuals + (self.round_sizes[self.round][1] if r > self.round else 0)
+            done = self.campaign.individuals + (self.round_sizes[self.round][1] if r > self.round else 0)
             # populations are built by a round whose islands have none (only the current round can)
             pending = 0 if not method(s.method).keeps_population or r > self.round else s.population_size * sum(
                 not island["meta"]["has_population"] for island in self.islands)
@@ -130,7 +129,6 @@ class IslandCampaign(Campaign):
                 n = min(n, max(0, -(-(c.max_evaluations - done - pending) // islands)))
             self.round_sizes[r] = (n, n * islands + pending)
         return self.round_sizes[r][0]
-
     def _start_epoch(self, i: int, r: int) -> None:
         """Start island ``i``'s epoch of round ``r``: from its state after round ``r - 1`` plus the
         migrants dealt for round ``r`` (dealt after round ``r - 2``). The state stays where the
@@ -186,7 +184,7 @@ class IslandCampaign(Campaign):
         if self._round_size(r + 1) == 0:
             return
         c = self.config.campaign
-        if c.stall_individuals and self.individuals + self.round_sizes[r][1] - self.last_improvement >= c.stall_individuals:
+        if c.stall_individuals and self.campaign.individuals + self.round_sizes[r][1] - self.campaign.last_improvement >= c.stall_individuals:
             return  # round r may end the experiment: an epoch started ahead would be dropped
         queue = self.executor.ordered_affinity
         for i in range(len(self.islands)):
@@ -194,7 +192,7 @@ class IslandCampaign(Campaign):
             if job is not None and (i, r + 1) not in self.jobs and (queue or (job.done and "missing" not in job.value)):
                 self._start_epoch(i, r + 1)
 
-    def _step(self) -> None:
+    def step(self) -> None:
         """One round, pipelined. Migration lags one round: the migrants dealt from the islands
         after round r join them before round r + 2, so an island that finishes round r + 1
         early goes on at once instead of waiting for the slowest island and the coordinator.
@@ -213,14 +211,15 @@ class IslandCampaign(Campaign):
                 break
             self.executor.wait_any([job for job in current if not job.done])
         jobs = [self.jobs.pop((i, r)) for i in range(count)]
+        campaign = self.campaign
         for i, job in enumerate(jobs):
             result = job.value
-            self.individuals += int(result["added"])
+            campaign.individuals += int(result["added"])
             fitness = result["best"]["hof_fitness"]
             best = [as_individual(p, f) for p, f in zip(programs_from_arrays(result["best"], "hof"), fitness.tolist(), strict=True)]
-            self.halloffame.update(best)
+            campaign.halloffame.update(best)
             if best:
-                self._consider(best, fitness)
+                campaign.consider(best, fitness)
             self.islands[i], self.tokens[i] = result["view"], job.item["token"]
             if "state" in result:
                 self.snapshots[i] = (r, result["state"])
@@ -238,26 +237,22 @@ class IslandCampaign(Campaign):
         self._start_ahead()
 
     def _sync_counters(self) -> None:
-        """The coordinator's evaluator reports the totals over islands (progress rows, summary)."""
+        """The campaign's evaluator reports the totals over islands (progress rows, summary)."""
+        evaluator = self.campaign.context.evaluator
         metas = [island["meta"] for island in self.islands]
-        self.evaluator.evaluations = sum(int(m["evaluations"]) for m in metas)
-        self.evaluator.individuals = sum(int(m["evaluator_individuals"]) for m in metas)
+        evaluator.evaluations = sum(int(m["evaluations"]) for m in metas)
+        evaluator.individuals = sum(int(m["evaluator_individuals"]) for m in metas)
         counts = sum(island["arrays"]["fec_counts"].astype(np.int64) for island in self.islands)
-        self.evaluator.cache.hits, self.evaluator.cache.misses = (int(v) for v in counts)
+        evaluator.cache.hits, evaluator.cache.misses = (int(v) for v in counts)
 
-    def _population_fitness(self) -> np.ndarray:
+    def population_fitness(self) -> np.ndarray | None:
         fitness = [island["arrays"]["population_fitness"] for island in self.islands if island["meta"]["has_population"]]
-        return np.concatenate(fitness) if fitness else super()._population_fitness()
+        return np.concatenate(fitness) if fitness else None
 
     # ------------------------------------------------------------------ checkpoints
 
-    def checkpoint(self) -> None:
-        meta = {key: getattr(self, key, None) for key in CAMPAIGN_KEYS}
-        meta.update({
-            "config": self.config_toml,  # what resume runs (config.toml is checked against it)
-            "seconds": self.seconds,
-            "progress_rows": self.progress.rows,
-            "has_candidate": self.candidate is not None,
+    def checkpoint_part(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {
             "migration_rng": self.migration_rng.bit_generator.state,
             # each island as its last snapshot and the rounds since, which resume replays
             "islands": [state["meta"] for _, state in self.snapshots],
@@ -269,12 +264,8 @@ class IslandCampaign(Campaign):
             # the same inputs); migrants on their way are
             "round": self.round,
             "incoming": sorted(self.incoming),
-        })
-        hof = list(self.halloffame)
-        arrays = programs_to_arrays(hof, "hof")
-        arrays["hof_fitness"] = np.array([ind.fitness.values[0] for ind in hof], dtype=np.float64)
-        if self.candidate is not None:
-            arrays.update(programs_to_arrays([self.candidate], "candidate"))
+        }
+        arrays: dict[str, np.ndarray] = {}
         for i, (_, state) in enumerate(self.snapshots):
             arrays.update({f"island{i}_{key}": value for key, value in state["arrays"].items()})
             for q, step in self.inputs[i].items():
@@ -283,60 +274,41 @@ class IslandCampaign(Campaign):
         for r, shares in self.incoming.items():
             for i, share in enumerate(shares):
                 arrays.update({f"incoming{r}_island{i}_{key}": value for key, value in share.items()})
-        save_checkpoint(self.run_dir, meta, arrays)
+        return meta, arrays
 
-    def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        try:
-            if len(meta["islands"]) != len(self.islands):
-                raise ValueError(f"{len(meta['islands'])} islands in the checkpoint, {len(self.islands)} in the config")
-            for key, kind in CAMPAIGN_KEYS.items():
-                setattr(self, key, kind(meta.get(key)) if key == "individuals_to_success" else kind(meta[key]))
-            individuals = fields.count(meta, "individuals")
-            for key in ("experiment", "experiment_start", "last_improvement"):
-                fields.count(meta, key, 0, individuals if key != "experiment" else fields.MAX_COUNT)
-            for key in ("experiment_best", "candidate_search", "candidate_select"):
-                fields.number(meta, key, -1.0, 1.0)
-            fields.flag(meta, "success")
-            fields.optional_number(meta, "seconds_to_success", 0.0, fields.MAX_SECONDS)
-            fields.optional_count(meta, "individuals_to_success")
-            self.prior_seconds = fields.number(meta, "seconds", 0.0, fields.MAX_SECONDS)
-            self.migration_rng.bit_generator.state = fields.pcg64_state(meta, "migration_rng")
-            self.round = fields.count(meta, "round")
-            # (a checkpoint written before snapshots holds every island as of the last round)
-            snapshot_rounds = meta.get("snapshot_rounds", [self.round - 1] * len(self.islands))
-            replays = meta.get("replay", [[] for _ in self.islands])
-            if len(snapshot_rounds) != len(self.islands) or len(replays) != len(self.islands):
-                raise ValueError("snapshot_rounds and replay must have an entry per island")
-            for i, island_meta in enumerate(meta["islands"]):
-                snapshot = {"meta": island_meta, "arrays": prefixed(arrays, f"island{i}_")}
-                self._check_island(snapshot)
-                s, records = int(snapshot_rounds[i]), replays[i]
-                if (not -1 <= s < self.round or not isinstance(records, list) or len(records) != self.round - s - 1
-                        or [int(step["round"]) for step in records] != list(range(s + 1, self.round))):
-                    raise ValueError(f"island {i}: a snapshot of round {s} and the replay {records!r} "
-                                     f"do not lead to round {self.round}")
-                replay = [self._replay_step(step, prefixed(arrays, f"replay{i}_{int(step['round'])}_")) for step in records]
-                # the island before round self.round, rebuilt here once (a first epoch ships it)
-                state = replay_island(self.config_toml, snapshot, replay)
-                self.islands[i], self.snapshots[i] = state, (self.round - 1, state)
-            for r in meta["incoming"]:
-                shares = []
-                for i in range(len(self.islands)):
-                    share = prefixed(arrays, f"incoming{int(r)}_island{i}_")
-                    check_migrants(share, self.islands[i])
-                    for program in programs_from_arrays(share, "population"):
-                        validate(program, self.memory)
-                    shares.append(share)
-                self.incoming[int(r)] = shares
-            hof = programs_from_arrays(arrays, "hof", self.memory)
-            # worst first: DEAP inserts a tie before its equals, so this rebuilds the same order
-            self.halloffame.update([as_individual(p, f) for p, f in zip(hof, arrays["hof_fitness"].tolist(), strict=True)][::-1])
-            if meta["has_candidate"]:
-                self.candidate = programs_from_arrays(arrays, "candidate", self.memory)[0]
-            self.progress_rows = int(meta["progress_rows"])
-            self._sync_counters()
-        except (KeyError, TypeError, ValueError, OverflowError, ProgramError, IndexError) as exc:
-            raise CheckpointError(f"{self.run_dir}: island checkpoint content is invalid ({exc!r})") from None
+    def restore_part(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        memory = self.campaign.memory
+        if not isinstance(meta["islands"], list) or len(meta["islands"]) != len(self.islands):
+            raise ValueError(f"{len(meta['islands'])} islands in the checkpoint, {len(self.islands)} in the config")
+        self.migration_rng.bit_generator.state = fields.pcg64_state(meta, "migration_rng")
+        self.round = fields.count(meta, "round")
+        # (a checkpoint written before snapshots holds every island as of the last round)
+        snapshot_rounds = meta.get("snapshot_rounds", [self.round - 1] * len(self.islands))
+        replays = meta.get("replay", [[] for _ in self.islands])
+        if len(snapshot_rounds) != len(self.islands) or len(replays) != len(self.islands):
+            raise ValueError("snapshot_rounds and replay must have an entry per island")
+        for i, island_meta in enumerate(meta["islands"]):
+            snapshot = {"meta": island_meta, "arrays": prefixed(arrays, f"island{i}_")}
+            self._check_island(snapshot)
+            s, records = int(snapshot_rounds[i]), replays[i]
+            if (not -1 <= s < self.round or not isinstance(records, list) or len(records) != self.round - s - 1
+                    or [int(step["round"]) for step in records] != list(range(s + 1, self.round))):
+                raise ValueError(f"island {i}: a snapshot of round {s} and the replay {records!r} "
+                                 f"do not lead to round {self.round}")
+            replay = [self._replay_step(step, prefixed(arrays, f"replay{i}_{int(step['round'])}_")) for step in records]
+            # the island before round self.round, rebuilt here once (a first epoch ships it)
+            state = replay_island(self.config_toml, snapshot, replay)
+            self.islands[i], self.snapshots[i] = state, (self.round - 1, state)
+        for r in meta["incoming"]:
+            shares = []
+            for i in range(len(self.islands)):
+                share = prefixed(arrays, f"incoming{int(r)}_island{i}_")
+                check_migrants(share, self.islands[i])
+                for program in programs_from_arrays(share, "population"):
+                    validate(program, memory)
+                shares.append(share)
+            self.incoming[int(r)] = shares
+        self._sync_counters()
 
     def _replay_step(self, step: dict, share: dict[str, np.ndarray]) -> dict:
         """One round's inputs read back from a checkpoint, checked."""
@@ -347,7 +319,7 @@ class IslandCampaign(Campaign):
             return {"n": n, "reset": reset, "migrants": None}
         check_program_arrays(share)
         for program in programs_from_arrays(share, "population"):
-            validate(program, self.memory)
+            validate(program, self.campaign.memory)
         return {"n": n, "reset": reset, "migrants": share}
 
     def _check_island(self, island: dict) -> None:
@@ -364,7 +336,7 @@ class IslandCampaign(Campaign):
         fields.scores(meta, "hurdle_scores")
         FECCache(self.config.evaluation.fec_cache_size).load_arrays(island["arrays"])
         if meta["has_population"]:
-            programs = programs_from_arrays(island["arrays"], "population", self.memory)
+            programs = programs_from_arrays(island["arrays"], "population", self.campaign.memory)
             fields.fitness_array(island["arrays"], "population_fitness", len(programs))
             if len(programs) != self.config.search.population_size:
                 raise ValueError(f"{len(programs)} island members, search.population_size is "

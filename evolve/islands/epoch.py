@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import threading
 import tomllib
-from pathlib import Path
 
 import numpy as np
 
-from evolve.campaign import Campaign
 from evolve.config import config_from_dict
 from evolve.evolution import (
     Population,
@@ -27,6 +25,7 @@ from evolve.islands.state import (
     with_population,
 )
 from evolve.methods import method
+from evolve.search_context import SearchContext
 from evolve.store import programs_to_arrays
 
 
@@ -35,7 +34,7 @@ class _Worlds(threading.local):
     a world (streams, evaluator) serves one epoch at a time."""
 
     def __init__(self) -> None:
-        self.by_config: dict[str, Campaign] = {}
+        self.by_config: dict[str, SearchContext] = {}
 
 
 WORLDS = _Worlds()
@@ -52,13 +51,14 @@ _RESIDENT: dict[str, dict[int, LiveIsland]] = {}  # run key -> island -> live is
 _RESIDENT_LOCK = threading.Lock()  # a live island is taken out while its epoch runs
 
 
-def _world(config_toml: str) -> Campaign:
-    """Tasks, evaluator and toolbox of a config, built once per process (keyed by the TOML text)."""
+def _world(config_toml: str) -> SearchContext:
+    """The search context of a config (tasks, evaluator, toolbox, streams), built once per thread
+    (keyed by the TOML text) and lent to each epoch in turn."""
     worlds = WORLDS.by_config
     world = worlds.get(config_toml)
     if world is None:
         worlds.clear()
-        world = Campaign(config_from_dict(tomllib.loads(config_toml)), Path("."), quiet=True)
+        world = SearchContext(config_from_dict(tomllib.loads(config_toml)))
         worlds[config_toml] = world
     return world
 
@@ -94,7 +94,7 @@ class LiveIsland:
                 raise ValueError(f"{len(members)} migrants for a population of {len(self.population.members)}")
             self.population.replace_oldest_many(members, fitness)
 
-    def evolve(self, world: Campaign, n: int) -> tuple[int, list]:
+    def evolve(self, world: SearchContext, n: int) -> tuple[int, list]:
         """``n`` children of regularized evolution (a first epoch first builds and scores the
         population; random search: ``n`` random programs). Returns (individuals produced, the
         epoch's hall of fame)."""
@@ -216,7 +216,7 @@ def replay_island(config_toml: str, state: dict, replay: list[dict]) -> dict:
     return live.state()
 
 
-def _replay(live: LiveIsland, world: Campaign, replay: list[dict]) -> None:
+def _replay(live: LiveIsland, world: SearchContext, replay: list[dict]) -> None:
     for step in replay:
         live.receive(bool(step["reset"]), step["migrants"])
         live.evolve(world, int(step["n"]))
