@@ -19,7 +19,7 @@ Scenarios (all on tasks of the ``linear`` suite, ``search`` split, 1 epoch):
   repeat and on every build, so two builds compare on identical searches.
 
 One *evaluation* is one program run on all the scenario's tasks (AutoML-Zero's "individual").
-A repeat times :func:`evolve.evaluation.per_task_fitness` on a fresh batch of random programs
+A repeat times :func:`evolve.scoring.per_task_fitness` on a fresh batch of random programs
 (generation is not timed); the figure reported is the median over repeats. Each repeat is timed
 twice: as the search runs it (the interpreter skips dead code, :mod:`primitives.liveness`; random
 programs are mostly dead code) and executing every instruction (``all_code``, what AutoML-Zero's
@@ -55,8 +55,8 @@ import numpy as np
 from evolve.campaign import start_campaign
 from evolve.config import apply_overrides, config_from_dict, load_source
 from evolve.errors import EvolveError
-from evolve.evaluation import TaskBatch, per_task_fitness
 from evolve.inspect.prune import live_instructions
+from evolve.scoring import TaskBatch, per_task_fitness
 from primitives.generate import random_program, usable_ops
 from primitives.memory import MemorySpec
 from primitives.ops import OPS, op_by_name

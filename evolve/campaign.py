@@ -34,8 +34,6 @@ from evolve.campaign_checkpoint import restore_checkpoint, write_checkpoint
 from evolve.campaign_results import write_results
 from evolve.config import Config, config_from_dict, read_toml, to_toml
 from evolve.errors import CheckpointError, ConfigError
-from evolve.evaluation import TaskBatch
-from evolve.evaluator import BudgetExhausted
 from evolve.evolution import Population, evaluate_and_assign, make_hall_of_fame, make_statistics
 from evolve.islands import Islands
 from evolve.one_population import OnePopulation
@@ -46,7 +44,9 @@ from evolve.progress import (
     notify_warming,
 )
 from evolve.resources import check_resources
+from evolve.scoring import TaskBatch
 from evolve.search_context import SearchContext, load_program
+from evolve.search_evaluator import BudgetExhausted
 from evolve.store import ProgressLog, atomic_write_text, has_checkpoint, load_checkpoint
 from evolve.strategy import Strategy
 from primitives.memory import MemorySpec

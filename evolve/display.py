@@ -238,8 +238,8 @@ def final_report(summary: dict, run_dir: Path, console: Console | None = None) -
 
 
 def _shipped_baselines(tasks: list, config: Any) -> list:
-    from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
     from evolve.inspect.baselines import score_programs
+    from evolve.reference_programs import BUILTIN_ALGORITHMS, load_algorithm
 
     shipped = {name: load_algorithm(name) for name in BUILTIN_ALGORITHMS}
     return score_programs(shipped, tasks, kind="shipped", max_abs_error=config.evaluation.max_abs_error,

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from deap import base, creator, tools
 
-from evolve.evaluation import Brood
 from evolve.mutation import SearchSpace, mutate
 from evolve.mutation_kernel import BatchMutator
+from evolve.scoring import Brood
 from primitives.program import Program
 from primitives.rng import Stream
 

@@ -130,7 +130,7 @@ class FECCache:
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(fitness, found)`` for each hash, hits marked most recently used. Counts nothing:
-        the caller decides what is a hit (see :class:`evolve.evaluator.SearchEvaluator`)."""
+        the caller decides what is a hit (see :class:`evolve.search_evaluator.SearchEvaluator`)."""
         hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
         out = np.zeros(hashes.shape[0])
         found = np.zeros(hashes.shape[0], dtype=np.bool_)

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from evolve.evaluation import TaskBatch
-from evolve.evaluator import SearchEvaluator, op_costs, program_cost
 from evolve.fec import FECCache
+from evolve.scoring import TaskBatch
+from evolve.search_evaluator import SearchEvaluator, op_costs, program_cost
 from problems.registry import get_tasks, make_suite
 
 RESTART_FROM = ("initial", "best")

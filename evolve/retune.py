@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
+from evolve.scoring import TaskBatch, per_task_fitness, reduce_fitness
 from primitives.interpreter import DEFAULT_MAX_ABS_ERROR
 from primitives.memory import MemorySpec
 from primitives.ops import OPS

@@ -41,12 +41,12 @@ from pathlib import Path
 
 import numpy as np
 
-from evolve import evaluator
+from evolve import search_evaluator as evaluator
 from evolve.campaign import start_campaign
 from evolve.config import load_config
 from evolve.errors import EvolveError
-from evolve.evaluation import TaskBatch
-from evolve.evaluator import op_costs
+from evolve.scoring import TaskBatch
+from evolve.search_evaluator import op_costs
 from primitives.liveness import OP_TABLE, live_mask
 from primitives.memory import MemorySpec
 
@@ -166,7 +166,7 @@ def measure_scaling(
 def program_work(code: np.ndarray, bounds: np.ndarray, batch: TaskBatch, memory: MemorySpec) -> np.ndarray:
     """The interpreter's work for each program ``bounds[p]`` of packed ``code`` on ``batch``:
     its live instructions (:mod:`primitives.liveness`: the only ones the executor runs), each
-    weighted by its op's cost (:func:`evolve.evaluator.op_costs`: 1 scalar, F vector, F^2 matrix),
+    weighted by its op's cost (:func:`evolve.search_evaluator.op_costs`: 1 scalar, F vector, F^2 matrix),
     run as AutoML-Zero's loop runs them (Real et al. 2020, §3), over the ``T`` tasks::
 
         work = T * (setup + E * (n_train * (predict + learn) + n_valid * predict))
@@ -191,7 +191,7 @@ def program_work(code: np.ndarray, bounds: np.ndarray, batch: TaskBatch, memory:
 
 @contextmanager
 def counting_search_work() -> Iterator[dict]:
-    """Within it, every search-time evaluation in this process (:class:`evolve.evaluator.
+    """Within it, every search-time evaluation in this process (:class:`evolve.search_evaluator.
     SearchEvaluator`: the FEC prefix run of every child, the full search tasks of every FEC miss)
     adds its :func:`program_work` to the yielded ``{"work", "programs"}``. In-process campaigns
     only (one population, serial islands): a worker process is not counted."""

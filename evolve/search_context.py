@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from evolve import protocol
-from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.config import Config
 from evolve.errors import ConfigError
-from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
-from evolve.evaluator import BudgetExhausted, SearchEvaluator, op_costs, program_cost
 from evolve.evolution import as_individual, make_toolbox
 from evolve.fec import FECCache
 from evolve.inspect.prune import prune
 from evolve.mutation import SearchSpace
+from evolve.reference_programs import BUILTIN_ALGORITHMS, load_algorithm
+from evolve.scoring import TaskBatch, per_task_fitness, reduce_fitness
+from evolve.search_evaluator import BudgetExhausted, SearchEvaluator, op_costs, program_cost
 from primitives.memory import MemorySpec
 from primitives.ops import OPS_BY_NAME
 from primitives.program import Program, validate
@@ -50,7 +50,7 @@ def effective_size(program: Program) -> int:
 
 
 def load_program(name: str, field: str) -> Program:
-    """A built-in algorithm (``evolve/algorithms``) or a program file named by config ``field``;
+    """A built-in algorithm (``evolve/reference_programs``) or a program file named by config ``field``;
     one :class:`ConfigError` naming the field and what is allowed otherwise."""
     if name in BUILTIN_ALGORITHMS:
         return load_algorithm(name)

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from evolve.algorithms import algorithm_text
 from evolve.cli import main
 from evolve.commands.eval import DATA_KEYS, OPTIONAL_DATA_KEYS, load_tasks_npz
 from evolve.errors import DataError
+from evolve.reference_programs import algorithm_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,9 +21,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from evolve.algorithms import load_algorithm
 from evolve.inspect.estimator import estimator_source, load_module
 from evolve.inspect.prune import prune
+from evolve.reference_programs import load_algorithm
 
 
 def _module(algorithm: str, eval_type: str, **defaults):
@@ -117,7 +117,7 @@ def test_array_api_check_runs_too(tmp_path):
     script = (
         "from functools import partial\n"
         "from sklearn.utils.estimator_checks import check_array_api_input\n"
-        "from evolve.algorithms import load_algorithm\n"
+        "from evolve.reference_programs import load_algorithm\n"
         "from evolve.inspect.estimator import estimator_source, load_module\n"
         "from evolve.inspect.prune import prune\n"
         "for algo, kind in (('logistic_sgd', 'accuracy'), ('linear_sgd', 'rms')):\n"

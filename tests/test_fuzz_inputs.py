@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from evolve.campaign import resume_campaign, start_campaign
 from evolve.config import SECTIONS, Config, config_from_dict, load_config, to_toml
 from evolve.errors import CheckpointError, ConfigError
-from evolve.evaluation import TaskBatch, per_task_fitness
+from evolve.scoring import TaskBatch, per_task_fitness
 from primitives.memory import MemorySpec, ProgramError
 from primitives.ops import OPS
 from primitives.program import Program

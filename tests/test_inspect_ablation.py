@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evolve.cli import main
-from evolve.evaluation import TaskBatch
 from evolve.inspect.ablation import SWEEP_FACTORS, ablate, knocked_out, with_constant
 from evolve.inspect.prune import live_instructions
+from evolve.scoring import TaskBatch
 from primitives.text import format_program, parse_program
 from problems.registry import get_tasks, make_suite
 from tests.programs import AUTOML_ZERO_LINEAR

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from evolve.algorithms import load_algorithm
 from evolve.cli import main
-from evolve.evaluation import TaskBatch
 from evolve.inspect.ablation import score
 from evolve.inspect.decouple import decouple_report, decoupled, find_couplings
+from evolve.reference_programs import load_algorithm
+from evolve.scoring import TaskBatch
 from primitives.text import parse_program
 from problems.registry import get_tasks, make_suite
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from programs import ALL_OPS
 
-from evolve.algorithms import load_algorithm
-from evolve.evaluation import TaskBatch, per_task_fitness
 from evolve.inspect.export import export_python
 from evolve.inspect.prune import prune
+from evolve.reference_programs import load_algorithm
+from evolve.scoring import TaskBatch, per_task_fitness
 from primitives.generate import random_program, usable_ops
 from primitives.memory import MemorySpec
 from problems.registry import get_tasks, make_suite

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from evolve.algorithms import load_algorithm
 from evolve.inspect.generalize import format_probe, probe, variants
+from evolve.reference_programs import load_algorithm
 
 
 def test_variants_change_one_thing_each():

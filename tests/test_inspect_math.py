@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.inspect.math import program_math
+from evolve.reference_programs import BUILTIN_ALGORITHMS, load_algorithm
 from primitives.text import parse_program
 from tests.test_inspect_prune import AZL
 

@@ -7,9 +7,9 @@ import pytest
 from programs import ALL_OPS
 from programs import AUTOML_ZERO_LINEAR as AZL
 
-from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
-from evolve.evaluation import TaskBatch, per_task_fitness
 from evolve.inspect.prune import live_instructions, prune
+from evolve.reference_programs import BUILTIN_ALGORITHMS, load_algorithm
+from evolve.scoring import TaskBatch, per_task_fitness
 from primitives.generate import random_program, usable_ops
 from primitives.liveness import OP_TABLE, live_mask
 from primitives.memory import MemorySpec

@@ -56,7 +56,7 @@ THROWAWAY = textwrap.dedent(
     from primitives.memory import MemorySpec
     from primitives.program import validate
     from primitives.text import format_program, parse_program
-    from evolve.evaluator import op_costs
+    from evolve.search_evaluator import op_costs
     from evolve.inspect.export import instruction_code
     from evolve.inspect.math import program_math
     from evolve.inspect.prune import prune

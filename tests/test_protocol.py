@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from evolve import protocol
-from evolve.algorithms import load_algorithm
 from evolve.campaign import resume_campaign, start_campaign
 from evolve.config import load_config
 from evolve.errors import ConfigError
-from evolve.evaluation import TaskBatch, per_task_fitness
+from evolve.reference_programs import load_algorithm
 from evolve.retune import paired_interval, retune, trial_programs, tunable_slots
+from evolve.scoring import TaskBatch, per_task_fitness
 from primitives.memory import MemorySpec
 from primitives.program import Program
 from problems import projected_binary

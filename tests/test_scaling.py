@@ -120,9 +120,9 @@ def _slow_work(program, batch, costs) -> float:
 def test_program_work_equals_the_readable_liveness_count(problem):
     import numpy as np
 
-    from evolve.evaluation import TaskBatch
-    from evolve.evaluator import op_costs
     from evolve.scaling import program_work
+    from evolve.scoring import TaskBatch
+    from evolve.search_evaluator import op_costs
     from primitives.generate import random_program, usable_ops
     from primitives.memory import MemorySpec
     from primitives.program import pack
@@ -148,7 +148,7 @@ def test_program_work_equals_the_readable_liveness_count(problem):
 
 
 def test_search_work_counts_every_child_once_and_every_miss_once_more_and_repeats_exactly():
-    from evolve import evaluator
+    from evolve import search_evaluator as evaluator
     from evolve.scaling import measure_search_work
 
     original = evaluator.per_task_fitness_packed

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from programs import ALL_OPS, NON_RANDOM_OPS
 
 from evolve.config import ConfigError, apply_overrides, config_from_dict, load_config
-from evolve.evaluation import TaskBatch, evaluate
-from evolve.evaluator import SearchEvaluator
 from evolve.evolution import select_tournaments
 from evolve.fec import FECCache
 from evolve.mutation import MUTATORS, SearchSpace, mutate
+from evolve.scoring import TaskBatch, evaluate
+from evolve.search_evaluator import SearchEvaluator
 from primitives.generate import random_program
 from primitives.memory import FIRST_OUT_ADDRESS, MemorySpec
 from primitives.ops import OPS, OPS_BY_NAME

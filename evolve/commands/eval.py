@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
 from evolve.errors import DataError, EvolveError
-from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
+from evolve.reference_programs import BUILTIN_ALGORITHMS, load_algorithm
+from evolve.scoring import TaskBatch, per_task_fitness, reduce_fitness
 from primitives.interpreter import DEFAULT_MAX_ABS_ERROR
 from primitives.memory import MIN_MEMORY, MemorySpec, ProgramError
 from primitives.program import Program, validate

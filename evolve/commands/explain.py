@@ -77,10 +77,10 @@ def parse_vary(text: str) -> tuple[str, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evolve.evaluation import TaskBatch
     from evolve.inspect import ablation as ab
     from evolve.inspect.decouple import decouple_report, format_decoupling
     from evolve.inspect.load import load_source
+    from evolve.scoring import TaskBatch
     from problems.registry import get_tasks
 
     vary = parse_vary(args.vary) if args.vary else None

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from evolve.algorithms import load_algorithm
 from evolve.errors import EvolveError
-from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
-from evolve.evaluator import op_costs, program_cost
 from evolve.inspect.baselines import score_sklearn
 from evolve.inspect.load import final_tasks, load_source
+from evolve.reference_programs import load_algorithm
 from evolve.retune import paired_interval, retune
+from evolve.scoring import TaskBatch, per_task_fitness, reduce_fitness
+from evolve.search_evaluator import op_costs, program_cost
 from evolve.store import atomic_write_text, write_json
 from primitives.memory import MemorySpec
 from primitives.text import format_program

@@ -14,7 +14,7 @@ does it for every live instruction at once:
 Random ops (OP59-OP64) draw from one stream per task: knocking one out also changes what later
 random ops draw, so a random op whose value is overwritten can still show an effect.
 
-All variants go to :func:`evolve.evaluation.per_task_fitness` (one
+All variants go to :func:`evolve.scoring.per_task_fitness` (one
 :func:`primitives.interpreter.evaluate_batch` call) on the same tasks and seeds, so each number
 equals what ``evolve eval`` prints for the edited program on those tasks.
 """
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
 from evolve.inspect.prune import live_instructions
+from evolve.scoring import TaskBatch, per_task_fitness, reduce_fitness
 from primitives.interpreter import DEFAULT_MAX_ABS_ERROR
 from primitives.memory import MemorySpec
 from primitives.ops import CONST_INDEX, OPS

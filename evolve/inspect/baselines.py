@@ -1,6 +1,6 @@
 """Programs and reference learners scored side by side on the same tasks.
 
-Programs run through the interpreter (:func:`evolve.evaluation.per_task_fitness`), each in memory
+Programs run through the interpreter (:func:`evolve.scoring.per_task_fitness`), each in memory
 large enough for it. Scikit-learn references are fitted on the train examples and scored on the
 validation examples with the executor's formula: regression ``1 - (2/pi) arctan(RMSE)`` (0 when an
 error exceeds ``max_abs_error`` or is NaN), accuracy the fraction of correct labels.
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
-from evolve.evaluation import TaskBatch, per_task_fitness, reduce_fitness
+from evolve.reference_programs import BUILTIN_ALGORITHMS, load_algorithm
+from evolve.scoring import TaskBatch, per_task_fitness, reduce_fitness
 from primitives.interpreter import DEFAULT_MAX_ABS_ERROR
 from primitives.memory import MemorySpec
 from primitives.program import Program

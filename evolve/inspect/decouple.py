@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from evolve.evaluation import TaskBatch
 from evolve.inspect.ablation import locate, score
 from evolve.inspect.prune import live_instructions
+from evolve.scoring import TaskBatch
 from primitives.interpreter import DEFAULT_MAX_ABS_ERROR
 from primitives.memory import SCALAR
 from primitives.ops import OPS, OPS_BY_NAME

@@ -77,8 +77,8 @@ def knockout_plot(result: ab.Ablation) -> bytes:
 def build_findings(run_dir: Path, source, config, eval_type: str, threshold: float | None,
                    *, probe_baselines: bool = True) -> Findings:
     """All four sections for the run's best program."""
-    from evolve.evaluation import TaskBatch
     from evolve.inspect.load import final_tasks
+    from evolve.scoring import TaskBatch
 
     out = Findings()
     esc = html.escape

@@ -75,8 +75,8 @@ def probe(program, memory, problem: str, params: dict, *, split: str = "final", 
           sklearn: bool = True, mlp: bool = False) -> tuple[list[ProbeRow], float]:
     """The probe table (module doc) and the seconds it took; scikit-learn's MLPs (slow) only
     with ``mlp``."""
-    from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
     from evolve.inspect.baselines import score_programs, score_sklearn
+    from evolve.reference_programs import BUILTIN_ALGORITHMS, load_algorithm
     from problems.registry import get_tasks, make_suite
 
     started = time.perf_counter()

@@ -41,7 +41,7 @@ def load_source(path: str | Path) -> Source:
             raise EvolveError(f"{path}: a run directory must hold best.txt (none found)")
         return Source(read_program(best), best, path, load_run_config(path))
     if not path.exists():
-        from evolve.algorithms import BUILTIN_ALGORITHMS, load_algorithm
+        from evolve.reference_programs import BUILTIN_ALGORITHMS, load_algorithm
 
         if str(path) in BUILTIN_ALGORITHMS:
             return Source(load_algorithm(str(path)), path)

@@ -5,11 +5,11 @@ import sys
 
 import numpy as np
 
-from evolve.algorithms import load_algorithm
 from evolve.config import load_config
-from evolve.evaluation import TaskBatch
 from evolve.inspect.load import final_tasks
+from evolve.reference_programs import load_algorithm
 from evolve.retune import retune
+from evolve.scoring import TaskBatch
 from primitives.text import format_program
 
 config = load_config(sys.argv[1])

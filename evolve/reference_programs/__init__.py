@@ -15,7 +15,7 @@ def algorithm_text(name: str) -> str:
     """The text of a shipped algorithm."""
     if name not in BUILTIN_ALGORITHMS:
         raise EvolveError(f"unknown algorithm {name!r}; shipped: {', '.join(BUILTIN_ALGORITHMS)}")
-    return (resources.files("evolve.algorithms") / f"{name}.txt").read_text()
+    return (resources.files("evolve.reference_programs") / f"{name}.txt").read_text()
 
 
 def load_algorithm(name: str) -> Program:

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evolve.evaluation import TaskBatch, packed_form, per_task_fitness_packed, reduce_fitness
 from evolve.fec import FECCache
+from evolve.scoring import TaskBatch, packed_form, per_task_fitness_packed, reduce_fitness
 from primitives.memory import MemorySpec
 from primitives.ops import OPS
 from primitives.program import LEARN, PREDICT, SETUP, Program
