@@ -170,7 +170,7 @@ class Campaign:
         best = int(np.argmax(fitness))
         if fitness[best] <= self.experiment_best:
             return
-        if fitness[best] > self.experiment_best + self.config.campaign.stall_tolerance:
+        if fitness[best] > self.experiment_best + self.stall_step():
             self.last_improvement = self.individuals
         self.experiment_best = float(fitness[best])
         if fitness[best] < self.config.campaign.select_min_search_fitness and self.candidate is not None:
@@ -195,6 +195,16 @@ class Campaign:
             self.success = True
             self.seconds_to_success = self.seconds
             self.individuals_to_success = self.individuals
+
+    def stall_step(self) -> float:
+        """The least improvement of the best search fitness ``b`` that resets the stall count:
+        ``min(stall_tolerance, stall_gap_fraction * (1 - b))`` (the second term only when
+        ``stall_gap_fraction > 0``: near the top, where the steps left are smaller than the
+        tolerance, an experiment closing its gap to a perfect fitness is not a stalled one)."""
+        c = self.config.campaign
+        if c.stall_gap_fraction > 0:
+            return min(c.stall_tolerance, c.stall_gap_fraction * (1.0 - self.experiment_best))
+        return c.stall_tolerance
 
     def set_draw(self, draw: int) -> None:
         """Make draw ``draw`` of the search tasks current (:meth:`SearchContext.set_draw`)."""

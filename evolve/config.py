@@ -148,6 +148,11 @@ class CampaignConfig:
         1e-3, "an improvement of the best search fitness smaller than this does not count (stalls)",
         min=0.0, max=1.0,
     )
+    stall_gap_fraction: float = _f(
+        0.0, "an improvement also counts when it closes at least this fraction of the gap between "
+        "the best search fitness and 1, where that is less than stall_tolerance (near the top, where "
+        "steps are small; 0: off)", min=0.0, max=1.0,
+    )
     checkpoint_seconds: float = _f(5.0, "most seconds between checkpoints (they come every ~2 s, so a kill loses at most that, or less often when one would cost over 5% of the time)", min=0.1, max=1e6)
     progress_seconds: float = _f(1.0, "seconds between progress-log rows", min=0.01, max=1e6)
     hall_of_fame_size: int = _f(10, "best distinct programs kept", min=1, max=10000)

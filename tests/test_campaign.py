@@ -332,3 +332,28 @@ def test_checkpoint_fuzz_only_clear_errors(finished_run, tmp_path, data):
         assert str(exc)
         return
     campaign.progress.close()
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.25])
+def test_stall_count_resets_only_on_an_improvement_of_the_stall_step(tmp_path, fraction):
+    """``consider`` resets the stall count when the best search fitness b rises by more than
+    min(stall_tolerance, stall_gap_fraction * (1 - b)) (the gap term only with a fraction > 0)."""
+    import numpy as np
+
+    from evolve.campaign import Campaign
+    from primitives.program import Program
+
+    config = small_config(100, "campaign.stall_tolerance=0.001", f"campaign.stall_gap_fraction={fraction}",
+                          "campaign.select_min_search_fitness=1.0")
+    campaign = Campaign(config, tmp_path)
+    program = campaign.context.space.no_op_program()
+    campaign.candidate = Program(program.instructions, program.constants, program.sizes)  # no select checks
+    steps = [(0.5, True), (0.5005, False), (0.9, True), (0.9996, True), (0.99969, False), (0.99985, bool(fraction))]
+    for individuals, (fitness, counted) in enumerate(steps, start=1):
+        campaign.individuals = 1000 * individuals
+        before = campaign.experiment_best
+        step = min(0.001, fraction * (1 - before)) if fraction else 0.001
+        assert campaign.stall_step() == pytest.approx(step)
+        campaign.consider([program], np.array([fitness]))
+        assert (campaign.last_improvement == campaign.individuals) == counted, (fitness, before)
+        assert campaign.experiment_best == fitness
