@@ -11,6 +11,8 @@ and range and every program validated against the memory (:mod:`evolve.checkpoin
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,27 +33,65 @@ from evolve.store import (
 from primitives.memory import ProgramError
 
 
+@dataclass(frozen=True)
+class CampaignRecord:
+    """The campaign's own checkpoint fields (the same for one population and for islands), typed.
+    :meth:`read` checks each by type and range (:mod:`evolve.checkpoint_fields`)."""
+
+    experiment: int
+    individuals: int
+    experiment_start: int
+    experiment_best: float
+    last_improvement: int
+    candidate_search: float
+    candidate_select: float
+    success: bool
+    seconds_to_success: float | None
+    individuals_to_success: int | None
+    seconds: float
+    progress_rows: int
+    has_candidate: bool
+    funnel_best: float = -1.0
+
+    @classmethod
+    def of(cls, c: Any) -> CampaignRecord:
+        """The record of campaign ``c`` now."""
+        return cls(c.experiment, c.individuals, c.experiment_start, c.experiment_best, c.last_improvement,
+                   c.candidate_search, c.candidate_select, c.success, c.seconds_to_success,
+                   c.individuals_to_success, c.seconds, c.progress.rows, c.candidate is not None, c.funnel_best)
+
+    def meta(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def read(cls, meta: dict) -> CampaignRecord:
+        """The record in a checkpoint's ``meta``, every field checked (ValueError names the first bad one)."""
+        individuals = fields.count(meta, "individuals")
+        return cls(
+            experiment=fields.count(meta, "experiment"),
+            individuals=individuals,
+            experiment_start=fields.count(meta, "experiment_start", 0, individuals),
+            experiment_best=fields.number(meta, "experiment_best", -1.0, 1.0),
+            last_improvement=fields.count(meta, "last_improvement", 0, individuals),
+            candidate_search=fields.number(meta, "candidate_search", -1.0, 1.0),
+            candidate_select=fields.number(meta, "candidate_select", -1.0, 1.0),
+            success=fields.flag(meta, "success"),
+            seconds_to_success=fields.optional_number(meta, "seconds_to_success", 0.0, fields.MAX_SECONDS),
+            individuals_to_success=fields.optional_count(meta, "individuals_to_success"),
+            seconds=fields.number(meta, "seconds", 0.0, fields.MAX_SECONDS),
+            progress_rows=fields.count(meta, "progress_rows"),
+            has_candidate=fields.flag(meta, "has_candidate"),
+            # (a checkpoint of an island run before this record had no funnel_best)
+            funnel_best=fields.number(meta, "funnel_best", -1.0, 1.0) if "funnel_best" in meta else -1.0,
+        )
+
+
 def write_checkpoint(campaign: Any) -> None:
     """Save ``campaign`` (a :class:`evolve.campaign.Campaign`) atomically in its run directory
     (:func:`evolve.store.save_checkpoint` keeps the previous one as ``checkpoint.prev.npz``)."""
     c = campaign
-    meta = {
-        "config": to_toml(c.config, comments=False),  # what resume runs (config.toml is checked against it)
-        "experiment": c.experiment,
-        "individuals": c.individuals,
-        "experiment_start": c.experiment_start,
-        "experiment_best": c.experiment_best,
-        "last_improvement": c.last_improvement,
-        "candidate_search": c.candidate_search,
-        "candidate_select": c.candidate_select,
-        "success": c.success,
-        "seconds_to_success": c.seconds_to_success,
-        "individuals_to_success": c.individuals_to_success,
-        "seconds": c.seconds,
-        "progress_rows": c.progress.rows,
-        "has_candidate": c.candidate is not None,
-        "funnel_best": c.funnel_best,
-    }
+    # the config is what resume runs (config.toml is checked against it)
+    meta = {"config": to_toml(c.config, comments=False), **CampaignRecord.of(c).meta()}
     part_meta, arrays = c.strategy.checkpoint_part()
     meta.update(part_meta)
     hof = list(c.halloffame)
@@ -77,23 +117,16 @@ def restore_checkpoint(campaign: Any, meta: dict, arrays: dict[str, np.ndarray])
 def _restore(c: Any, meta: dict, arrays: dict[str, np.ndarray]) -> None:
     if not isinstance(meta, dict):
         raise ValueError("checkpoint meta must be an object")
-    individuals = fields.count(meta, "individuals")
+    record = CampaignRecord.read(meta)
     if c.context.search_tasks.active:  # before the FEC table is loaded: a new draw empties it
-        c.set_draw(c.context.search_tasks.draw_of(individuals))
-    if "funnel_best" in meta:
-        c.funnel_best = fields.number(meta, "funnel_best", -1.0, 1.0)
+        c.set_draw(c.context.search_tasks.draw_of(record.individuals))
     if "select_curve" in arrays:
         c.select_curve = protocol.curve_rows(arrays["select_curve"])
-    c.experiment = fields.count(meta, "experiment")
-    c.individuals = individuals
-    c.experiment_start = fields.count(meta, "experiment_start", 0, individuals)
-    c.last_improvement = fields.count(meta, "last_improvement", 0, individuals)
-    for key in ("experiment_best", "candidate_search", "candidate_select"):
-        setattr(c, key, fields.number(meta, key, -1.0, 1.0))
-    c.success = fields.flag(meta, "success")
-    c.seconds_to_success = fields.optional_number(meta, "seconds_to_success", 0.0, fields.MAX_SECONDS)
-    c.individuals_to_success = fields.optional_count(meta, "individuals_to_success")
-    c.prior_seconds = fields.number(meta, "seconds", 0.0, fields.MAX_SECONDS)
+    for key in ("experiment", "individuals", "experiment_start", "experiment_best", "last_improvement",
+                "candidate_search", "candidate_select", "success", "seconds_to_success",
+                "individuals_to_success", "funnel_best", "progress_rows"):
+        setattr(c, key, getattr(record, key))
+    c.prior_seconds = record.seconds
     hof = programs_from_arrays(arrays, "hof", c.memory)
     if len(hof) > c.config.campaign.hall_of_fame_size:
         raise ValueError(f"{len(hof)} hall-of-fame programs, campaign.hall_of_fame_size is "
@@ -104,10 +137,9 @@ def _restore(c: Any, meta: dict, arrays: dict[str, np.ndarray]) -> None:
     sized = method(c.config.search.method).pareto  # NSGA-II members carry (fitness, size)
     for program, fit in reversed(list(zip(hof, hof_fitness.tolist(), strict=True))):
         c.halloffame.insert(as_sized(program, fit, effective_size(program)) if sized else as_individual(program, fit))
-    if fields.flag(meta, "has_candidate"):
+    if record.has_candidate:
         candidate = programs_from_arrays(arrays, "candidate", c.memory)
         if len(candidate) != 1:
             raise ValueError(f"{len(candidate)} candidate programs, expected 1")
         c.candidate = candidate[0]
-    c.progress_rows = fields.count(meta, "progress_rows")
     c.strategy.restore_part(meta, arrays)

@@ -9,6 +9,9 @@ random streams, the evaluator's counters and FEC table, and the lineage of the m
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 
 from evolve import checkpoint_fields as fields
@@ -17,6 +20,34 @@ from evolve.inspect.lineage import lineage_to_arrays, restore_lineage
 from evolve.methods import method
 from evolve.store import programs_from_arrays, programs_to_arrays
 from evolve.strategy import CampaignState
+
+
+@dataclass(frozen=True)
+class PopulationRecord:
+    """One population's checkpoint fields besides its arrays, typed; :meth:`read` checks each."""
+
+    mutation_rng: int  # primitives.rng.Stream state
+    selection_rng: dict  # NumPy PCG64 state
+    evaluations: int
+    evaluator_individuals: int
+    hurdle_scores: list
+    population_head: int
+    has_population: bool
+
+    def meta(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def read(cls, meta: dict) -> PopulationRecord:
+        return cls(
+            mutation_rng=fields.stream_state(meta, "mutation_rng"),
+            selection_rng=fields.pcg64_state(meta, "selection_rng"),
+            evaluations=fields.count(meta, "evaluations"),
+            evaluator_individuals=fields.count(meta, "evaluator_individuals"),
+            hurdle_scores=fields.scores(meta, "hurdle_scores"),
+            population_head=fields.count(meta, "population_head"),  # checked against the size on use
+            has_population=fields.flag(meta, "has_population"),
+        )
 
 
 class OnePopulation:
@@ -65,15 +96,15 @@ class OnePopulation:
     def checkpoint_part(self) -> tuple[dict, dict[str, np.ndarray]]:
         c = self.campaign
         evaluator, population = c.context.evaluator, c.population
-        meta = {
-            "mutation_rng": c.context.mutation_rng.state,
-            "selection_rng": c.context.selection_rng.bit_generator.state,
-            "evaluations": evaluator.evaluations,
-            "evaluator_individuals": evaluator.individuals,
-            "hurdle_scores": evaluator.hurdle_scores,
-            "population_head": getattr(population, "head", 0),
-            "has_population": population is not None,
-        }
+        meta = PopulationRecord(
+            mutation_rng=c.context.mutation_rng.state,
+            selection_rng=c.context.selection_rng.bit_generator.state,
+            evaluations=evaluator.evaluations,
+            evaluator_individuals=evaluator.individuals,
+            hurdle_scores=list(evaluator.hurdle_scores),
+            population_head=getattr(population, "head", 0),
+            has_population=population is not None,
+        ).meta()
         arrays: dict[str, np.ndarray] = dict(evaluator.cache.to_arrays())
         if population is not None:
             arrays.update(programs_to_arrays(population.members, "population"))
@@ -91,13 +122,14 @@ class OnePopulation:
     def restore_part(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         c = self.campaign
         ctx, config = c.context, c.config
-        ctx.mutation_rng.state = fields.stream_state(meta, "mutation_rng")
-        ctx.selection_rng.bit_generator.state = fields.pcg64_state(meta, "selection_rng")
-        ctx.evaluator.evaluations = fields.count(meta, "evaluations")
-        ctx.evaluator.individuals = fields.count(meta, "evaluator_individuals")
-        ctx.evaluator.hurdle_scores = fields.scores(meta, "hurdle_scores")
+        record = PopulationRecord.read(meta)
+        ctx.mutation_rng.state = record.mutation_rng
+        ctx.selection_rng.bit_generator.state = record.selection_rng
+        ctx.evaluator.evaluations = record.evaluations
+        ctx.evaluator.individuals = record.evaluator_individuals
+        ctx.evaluator.hurdle_scores = record.hurdle_scores
         ctx.evaluator.cache.load_arrays(arrays)
-        has_population = fields.flag(meta, "has_population")
+        has_population = record.has_population
         if has_population != (c.experiment > 0 and self.method.keeps_population):
             raise ValueError(f"has_population = {has_population} in experiment {c.experiment} of "
                              f"search.method = {config.search.method!r}")
@@ -120,8 +152,9 @@ class OnePopulation:
         members = [as_individual(p) for p in programs]
         for ind, fit in zip(members, fitness.tolist(), strict=True):
             ind.fitness.values = (fit,)
-        head = fields.count(meta, "population_head", 0, n - 1)
-        c.population = Population(members, fitness.copy(), head)
+        if not 0 <= record.population_head < n:
+            raise ValueError(f"population_head = {record.population_head}: expected an integer in [0, {n - 1}]")
+        c.population = Population(members, fitness.copy(), record.population_head)
         ancestor = [as_individual(c.candidate, c.candidate_search)] if c.candidate is not None else []
         ancestor = restore_lineage(arrays, {"population": members, "hof": list(c.halloffame),
                                             "candidate": ancestor}, c.memory)["candidate"]

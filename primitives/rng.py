@@ -3,7 +3,7 @@
 Random ops (OP59-OP64) and epoch shuffles draw from SplitMix64 streams (Steele et al. 2014),
 one per (task, evaluation seed, purpose), so a program scores the same on every run, in every
 process, whichever batch it is evaluated in. This module is the slow, obvious version written
-with Python integers; :mod:`primitives.interpreter` has the jitted twin and a test proves they agree.
+with Python integers; :mod:`primitives.splitmix` has the jitted twin and a test proves they agree.
 """
 
 from __future__ import annotations
