@@ -10,6 +10,7 @@ proves it on thousands of mutations of every type.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -129,7 +130,7 @@ def _mutate_constant(state, value, kind, kind_index, kind_std, log_std, flip_pro
         if kind != kind_std:
             return -1.0 + 2.0 * _random(state)
         return _random(state)
-    value *= np.exp(_gauss(state, 0.0, log_std))
+    value *= math.exp(_gauss(state, 0.0, log_std))
     if kind != kind_std and _random(state) < flip_prob:
         value = -value
     return value

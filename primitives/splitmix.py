@@ -20,6 +20,8 @@ The exporter (:mod:`evolve.inspect.export`) embeds the pure-Python twin, :mod:`p
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -62,7 +64,7 @@ def next_gaussian(states, i):
     """Box-Muller on the next two uniforms of stream ``i``: one N(0, 1) draw."""
     u1 = next_uniform(states, i)
     u2 = next_uniform(states, i)
-    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(TWO_PI * u2)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(TWO_PI * u2)
 
 
 @njit(**_JIT)
@@ -113,7 +115,7 @@ def table_gaussian(states, draws, filled, values, t):
             return g
     u1 = table_uniform(states, draws, filled, values, t)
     u2 = table_uniform(states, draws, filled, values, t)
-    g = np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(TWO_PI * u2)
+    g = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(TWO_PI * u2)
     if n + 1 < values.shape[2]:
         values[t, 1, n] = g
     return g
