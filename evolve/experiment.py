@@ -160,7 +160,8 @@ def run_one(spec: RunSpec) -> dict:
 
 @dataclass
 class Experiment:
-    """Seeds ``0 .. seeds-1`` of one config under each method, run by ``workers`` processes."""
+    """Seeds ``first_seed .. first_seed + seeds - 1`` of one config under each method, run by
+    ``workers`` processes."""
 
     source: str
     overrides: list[str]
@@ -170,11 +171,16 @@ class Experiment:
     workers: int = 1
     runs: list[dict] = field(default_factory=list)
     interrupted: bool = False
+    first_seed: int = 0
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.first_seed, self.first_seed + self.seeds))
 
     def specs(self) -> list[RunSpec]:
         return [
             RunSpec(self.source, tuple(self.overrides), method, seed, str(self.out / method / f"seed-{seed}"))
-            for seed in range(self.seeds) for method in self.methods
+            for seed in self.seed_list for method in self.methods
         ]
 
     def configs(self) -> list:
@@ -235,7 +241,7 @@ class Experiment:
             "config": self.source,
             "overrides": list(self.overrides),
             "methods": list(self.methods),
-            "seeds": list(range(self.seeds)),
+            "seeds": self.seed_list,
             "workers": self.workers,
             "success_threshold": threshold,
             "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

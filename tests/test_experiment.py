@@ -135,6 +135,8 @@ def test_tiny_experiment_end_to_end_and_deterministic(tmp_path, capsys):
         (["--seeds", "2", "--methods", "random,random"], "twice"),
         (["--seeds", "2", "--set", "search.population_size=-3"], "search.population_size"),
         (["--seeds", "2", "--set", "nonsense"], "--set"),
+        (["--seeds", "2", "--first-seed", "-1"], "--first-seed"),
+        (["--seeds", "2", "--first-seed", str(2**63 - 2)], "--first-seed"),
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(tmp_path, capsys, extra, fragment):
@@ -152,6 +154,20 @@ def test_unknown_preset_and_nonempty_out(tmp_path, capsys):
     assert main(["experiment", "linear-demo", "--seeds", "1", "--out", str(tmp_path / "full")]) == 2
     assert "not an empty folder" in capsys.readouterr().err
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+
+
+def test_first_seed_runs_the_seeds_after_it(tmp_path, capsys):
+    """``--first-seed K --seeds N`` runs seeds K..K+N-1, each the same run as ``evolve run --seed``."""
+    out = tmp_path / "e"
+    assert main(["experiment", "linear-demo", "--seeds", "2", "--first-seed", "5", "--methods", "evolution",
+                 "--quiet", *FAST, "--out", str(out)]) == 0
+    report = json.loads((out / "experiment.json").read_text())
+    assert report["seeds"] == [5, 6] and [r["seed"] for r in report["runs"]] == [5, 6]
+    single = tmp_path / "single"
+    assert main(["run", "linear-demo", "--seed", "6", "--quiet", *FAST, "--out", str(single)]) == 0
+    capsys.readouterr()
+    assert (single / "best.txt").read_text().splitlines()[1:] == \
+        (out / "evolution" / "seed-6" / "best.txt").read_text().splitlines()[1:]
 
 
 def test_seeds_is_required(capsys):

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("config", metavar="PRESET|CONFIG.toml")
     p.add_argument("--seeds", type=int, required=True, metavar="N", help="seeds 0..N-1 per method")
+    p.add_argument("--first-seed", type=int, default=0, metavar="K",
+                   help="start at seed K instead: seeds K..K+N-1 (fresh seeds to confirm a choice made on others)")
     p.add_argument("--methods", default="evolution,random", metavar="M1,M2",
                    help=f"comma-separated search methods ({', '.join(METHODS)}; default evolution,random)")
     p.add_argument("--workers", type=int, default=1, metavar="W",
@@ -69,18 +71,21 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--seeds {args.seeds}: expected an integer >= 1")
     if args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: expected an integer >= 1")
+    if not 0 <= args.first_seed <= 2**63 - 1 - args.seeds:
+        raise ConfigError(f"--first-seed {args.first_seed}: expected an integer in [0, {2**63 - 1 - args.seeds}]")
     methods = parse_methods(args.methods)
     overrides = list(args.overrides)
     for flag, path in (("budget_minutes", "campaign.budget_minutes"), ("max_evaluations", "campaign.max_evaluations")):
         value = getattr(args, flag)
         if value is not None:
             overrides.append(f"{path}={json.dumps(value)}")
-    experiment = Experiment(args.config, overrides, methods, args.seeds, Path("."), args.workers)
+    experiment = Experiment(args.config, overrides, methods, args.seeds, Path("."), args.workers,
+                            first_seed=args.first_seed)
     configs = experiment.configs()  # validated before the folder is made
     experiment.out = _out_dir(args.out, configs[0].name)
     total = len(configs)
     if not args.quiet:
-        print(f"evolve experiment {configs[0].name}: {args.seeds} seeds x {', '.join(methods)} = {total} runs, "
+        print(f"evolve experiment {configs[0].name}: seeds {args.first_seed}..{args.first_seed + args.seeds - 1} x {', '.join(methods)} = {total} runs, "
               f"{args.workers} worker{'s' if args.workers > 1 else ''}; results in {experiment.out}",
               file=sys.stderr)
     report = experiment.run(None if args.quiet else print_progress(total))
