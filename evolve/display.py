@@ -233,7 +233,7 @@ def final_report(summary: dict, run_dir: Path, console: Console | None = None) -
         f"{status}: search {fmt(summary['search_fitness'])}, select {fmt(summary['select_fitness'])}, "
         f"final {fmt(summary['final_fitness'])}" + (f", found in {when:.1f} s" if when is not None else "")
         + f"; {summary['individuals']} individuals at {summary['individuals_per_second']:.0f}/s, "
-        f"FEC hit rate {100 * summary['fec_hit_rate']:.0f}%", highlight=False, markup=False, soft_wrap=True)
+        f"FEC hit rate {100 * summary['fec_hit_rate']:.0f}%", highlight=False, markup=False)  # wrapped at words
     console.print(f"run directory: {run_dir}", highlight=False, markup=False, soft_wrap=True)
 
 

@@ -98,7 +98,7 @@ def progress_plots(rows: list[dict], threshold: float | None = None) -> dict[str
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=9, loc="lower right", ncol=2 if len(experiments) > 1 else 1)
+        ax.legend(fontsize=9, loc="best", ncol=2 if len(experiments) > 1 else 1)  # not over the curves
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
