@@ -19,7 +19,6 @@ interrupted and resumed seeded run ends exactly as the uninterrupted one.
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 import sys
 import time
@@ -28,11 +27,10 @@ from pathlib import Path
 import numpy as np
 from deap import tools
 
-from evolve import checkpoint_fields as fields
 from evolve import protocol
 from evolve.campaign_checkpoint import restore_checkpoint, write_checkpoint
 from evolve.campaign_results import write_results
-from evolve.config import Config, config_from_dict, read_toml, to_toml
+from evolve.config import Config, to_toml
 from evolve.errors import CheckpointError, ConfigError
 from evolve.evolution import Population, evaluate_and_assign, make_hall_of_fame, make_statistics
 from evolve.islands import Islands
@@ -44,6 +42,7 @@ from evolve.progress import (
     notify_warming,
 )
 from evolve.resources import check_resources
+from evolve.resume_config import confine_scheduler, run_config, saved_config
 from evolve.scoring import TaskBatch
 from evolve.search_context import SearchContext, load_program
 from evolve.search_evaluator import BudgetExhausted
@@ -423,31 +422,13 @@ def resume_campaign(run_dir: Path, quiet: bool = False,
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CheckpointError(f"{run_dir}: not a run directory (no such folder)")
-    current = _run_config(run_dir / "config.toml")
+    current = run_config(run_dir / "config.toml")
     warnings: list[str] = []
     built: dict[str, Campaign] = {}
 
     def accept(meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        config = current
-        saved = meta.get("config") if isinstance(meta, dict) else None
-        if saved is not None:
-            try:
-                config = config_from_dict(read_toml(saved, "checkpoint config")) if isinstance(saved, str) else None
-            except (ConfigError, RecursionError) as exc:
-                raise CheckpointError(f"the config saved in the checkpoint is invalid ({exc})") from None
-            if config is None:
-                raise CheckpointError("the config saved in the checkpoint is not TOML text")
-            differ = fields.config_differences(
-                dataclasses.replace(config, campaign=dataclasses.replace(config.campaign, scheduler="")),
-                dataclasses.replace(current, campaign=dataclasses.replace(current.campaign, scheduler="")))
-            if differ:
-                raise ConfigError(
-                    f"{run_dir / 'config.toml'} differs from the config the run was started with "
-                    f"(saved in its checkpoint): {'; '.join(differ[:8])}"
-                    + (f"; and {len(differ) - 8} more" if len(differ) > 8 else "")
-                    + ". Resume continues the run exactly as it began: restore config.toml, or start "
-                    "a new run with `evolve run`")
-        campaign = _new_campaign(_confine_scheduler(config, scheduler, warnings), run_dir, quiet)
+        config = saved_config(meta, current, run_dir)
+        campaign = _new_campaign(confine_scheduler(config, scheduler, warnings), run_dir, quiet)
         campaign.restore(meta, arrays)
         built["campaign"] = campaign
 
@@ -459,35 +440,11 @@ def resume_campaign(run_dir: Path, quiet: bool = False,
     else:  # killed between writing config.toml and its start checkpoint
         warnings.append(f"{run_dir}: no checkpoint yet (the run was stopped as it started): "
                         "starting it again from config.toml")
-        campaign = _new_campaign(_confine_scheduler(current, scheduler, warnings), run_dir, quiet)
+        campaign = _new_campaign(confine_scheduler(current, scheduler, warnings), run_dir, quiet)
         campaign.progress = ProgressLog(run_dir / "progress.csv")
     campaign.listeners = default_listeners(quiet, on_progress)
     return campaign, warnings
 
 
-def _run_config(path: Path) -> Config:
-    """A run directory's ``config.toml``, read as data (one clear error if it is not one)."""
-    if not path.is_file():
-        raise CheckpointError(f"{path.parent}: not a run directory (no config.toml)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path}: unreadable ({type(exc).__name__})") from None
-    return config_from_dict(read_toml(text, str(path)))
-
-
 def _new_campaign(config: Config, run_dir: Path, quiet: bool) -> Campaign:
     return Campaign(config, run_dir, quiet)
-
-
-def _confine_scheduler(config: Config, scheduler: str | None, warnings: list[str]) -> Config:
-    """The scheduler of a resumed run: the one given on the command line, never one read from
-    the run directory (a received run directory could point at someone's Dask scheduler)."""
-    saved = config.campaign.scheduler
-    if scheduler is None and saved and config.campaign.executor == "dask":
-        warnings.append(f"the run directory names campaign.scheduler = {saved!r}; resume does not "
-                        f"connect to a scheduler read from a run directory: a local cluster runs it "
-                        f"(pass --scheduler {saved} to use that one)")
-    if (scheduler or "") == saved:
-        return config
-    return dataclasses.replace(config, campaign=dataclasses.replace(config.campaign, scheduler=scheduler or ""))

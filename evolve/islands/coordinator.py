@@ -10,13 +10,13 @@ import uuid
 
 import numpy as np
 
+import evolve.islands.epoch as residency
 from evolve import checkpoint_fields as fields
 from evolve.config import Config, to_toml
 from evolve.errors import ConfigError
 from evolve.evolution import as_individual
 from evolve.executors import Executor, Job, make_executor
 from evolve.fec import FECCache
-from evolve.islands import epoch as residency
 from evolve.islands.checkpoint import check_migrants, check_program_arrays, prefixed
 from evolve.islands.epoch import WORLDS, epoch_task, replay_island, run_island_epoch, warm_island
 from evolve.islands.migration import deal_migrants
