@@ -31,6 +31,13 @@ EVAL_RMS = 0
 EVAL_ACCURACY = 1
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+#: Elementwise vector ops run as plain loops in the dispatch, except an aliased one (``v1 = v1 +
+#: v2``) above this F, which goes through a kernel and ``tmp``: LLVM vectorises a plain loop only
+#: when the output does not overlap an input, and at T*F <= 80 a kernel call costs more than
+#: vectorising saves. Matrix elementwise ops always run as plain loops (memory-bound: the aliased
+#: scalar loop measured faster than the two passes through ``tmp``). Measured per op, interleaved
+#: with the previous build in one process (the rule restored bench A and C after the kernel split).
+_INLINE_F = 8
 
 
 @njit(**_JIT)
@@ -76,10 +83,10 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
         if mode != 0:
             for t in range(T):
                 row = order[t, ex] if mode == 1 else ex
-                src = xs[t, row]
-                dst = V[0, t * F : t * F + F]
+                # Indexed element by element: a row view of ``xs`` (a managed array) would cost
+                # an atomic reference count per example and task (measured: ~5% of bench C).
                 for f in range(F):
-                    dst[f] = src[f]
+                    V[0, t * F + f] = xs[t, row, f]
                 S[0, t] = 0.0
         start = seg_start
         end = seg_mid
@@ -157,13 +164,35 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                 elif op == 15:
                     for t in range(T):
                         S[o, t] = 1.0 if S[a, t] >= 0.0 else 0.0
-                elif op == 16 or op == 20 or op == 22:
+                elif (op == 16 or op == 20 or op == 22) and o == a and F > _INLINE_F:
                     ew_unary(V, a, o, TF, op, tmp)
-                elif op == 17 or op == 30 or op == 38:
-                    ew_unary(Mx, a, o, TFF, op, tmp)
+                elif op == 16:
+                    for i in range(TF):
+                        V[o, i] = 1.0 if V[a, i] > 0.0 else 0.0
+                elif op == 20:
+                    for i in range(TF):
+                        V[o, i] = 1.0 / V[a, i]
+                elif op == 22:
+                    for i in range(TF):
+                        V[o, i] = abs(V[a, i])
+                elif op == 17:
+                    for i in range(TFF):
+                        Mx[o, i] = 1.0 if Mx[a, i] > 0.0 else 0.0
+                elif op == 30:
+                    for i in range(TFF):
+                        Mx[o, i] = 1.0 / Mx[a, i]
+                elif op == 38:
+                    for i in range(TFF):
+                        Mx[o, i] = abs(Mx[a, i])
                 # ---- vector ops (OP18-OP28) ----
                 elif op == 18:
-                    scale(S, V, a, b, o, T, F, tmp)
+                    if F <= _INLINE_F or o != b:
+                        for t in range(T):
+                            s = S[a, t]
+                            for f in range(t * F, t * F + F):
+                                V[o, f] = s * V[b, f]
+                    else:
+                        scale(S, V, a, b, o, T, F, tmp)
                 elif op == 19:
                     for t in range(T):
                         s = S[a, t]
@@ -196,8 +225,31 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                             acc2 += V[a, f] * V[a, f]
                         mean = acc / F
                         S[o, t] = np.sqrt(acc2 / F - mean * mean)
-                elif op == 23 or op == 24 or op == 25 or op == 26 or op == 45 or op == 48:
+                elif ((op == 23 or op == 24 or op == 25 or op == 26 or op == 45 or op == 48)
+                      and (o == a or o == b) and F > _INLINE_F):
                     ew_binary(V, a, b, o, TF, op, tmp)
+                elif op == 23:
+                    for i in range(TF):
+                        V[o, i] = V[a, i] + V[b, i]
+                elif op == 24:
+                    for i in range(TF):
+                        V[o, i] = V[a, i] - V[b, i]
+                elif op == 25:
+                    for i in range(TF):
+                        V[o, i] = V[a, i] * V[b, i]
+                elif op == 26:
+                    for i in range(TF):
+                        V[o, i] = V[a, i] / V[b, i]
+                elif op == 45:
+                    for i in range(TF):
+                        x = V[a, i]
+                        y = V[b, i]
+                        V[o, i] = y if y < x else x
+                elif op == 48:
+                    for i in range(TF):
+                        x = V[a, i]
+                        y = V[b, i]
+                        V[o, i] = y if x < y else x
                 elif op == 28:
                     outer(V, Mx, a, b, o, T, F)
                 # ---- matrix ops (OP29-OP43) ----
@@ -213,8 +265,28 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                     matrix_rows(V, Mx, a, o, T, F, op)
                 elif op == 37:
                     transpose(Mx, a, o, tmp, T, F)
-                elif op == 39 or op == 40 or op == 41 or op == 42 or op == 46 or op == 49:
-                    ew_binary(Mx, a, b, o, TFF, op, tmp)
+                elif op == 39:
+                    for i in range(TFF):
+                        Mx[o, i] = Mx[a, i] + Mx[b, i]
+                elif op == 40:
+                    for i in range(TFF):
+                        Mx[o, i] = Mx[a, i] - Mx[b, i]
+                elif op == 41:
+                    for i in range(TFF):
+                        Mx[o, i] = Mx[a, i] * Mx[b, i]
+                elif op == 42:
+                    for i in range(TFF):
+                        Mx[o, i] = Mx[a, i] / Mx[b, i]
+                elif op == 46:
+                    for i in range(TFF):
+                        x = Mx[a, i]
+                        y = Mx[b, i]
+                        Mx[o, i] = x if x < y else y
+                elif op == 49:
+                    for i in range(TFF):
+                        x = Mx[a, i]
+                        y = Mx[b, i]
+                        Mx[o, i] = x if x > y else y
                 elif op == 43:
                     matmul(Mx, a, b, o, tmp, T, F)
                 # ---- min / max (OP44-OP49), std::min/std::max order for scalars and vectors ----
