@@ -21,8 +21,9 @@ from evolve import checkpoint_fields as fields
 from evolve import protocol
 from evolve.config import to_toml
 from evolve.errors import CheckpointError
-from evolve.evolution import as_individual, as_sized
+from evolve.evolution import as_individual
 from evolve.methods import method
+from evolve.nsga2 import as_sized
 from evolve.search_context import effective_size
 from evolve.store import (
     atomic_write_text,

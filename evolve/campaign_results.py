@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from evolve.evolution import ParetoPopulation
 from evolve.inspect.lineage import record_lineage
 from evolve.inspect.prune import prune
 from evolve.metadata import run_metadata
+from evolve.nsga2 import ParetoPopulation
 from evolve.store import atomic_write_text, programs_to_text, write_json
 from primitives.text import format_program
 

@@ -74,7 +74,7 @@ def _random_step(ctx: SearchContext, population: Any) -> tuple[None, list]:
 
 
 def _nsga2_init(ctx: SearchContext) -> Any:
-    from evolve.evolution import as_sized, evaluate_sized, nsga2_survivors
+    from evolve.nsga2 import as_sized, evaluate_sized, nsga2_survivors
 
     s = ctx.config.search
     members = [as_sized(ctx.make_member()) for _ in range(s.population_size)]
@@ -84,7 +84,7 @@ def _nsga2_init(ctx: SearchContext) -> Any:
 
 
 def _nsga2_step(ctx: SearchContext, population: Any) -> tuple[Any, list]:
-    from evolve.evolution import nsga2_generation
+    from evolve.nsga2 import nsga2_generation
 
     return nsga2_generation(population, ctx.toolbox, ctx.config.search.mutate_prob,
                             ctx.selection_rng, ctx.halloffame)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from evolve import checkpoint_fields as fields
-from evolve.evolution import ParetoPopulation, Population, as_individual, as_sized
+from evolve.evolution import Population, as_individual
 from evolve.inspect.lineage import lineage_to_arrays, restore_lineage
 from evolve.methods import method
+from evolve.nsga2 import ParetoPopulation, as_sized
 from evolve.store import programs_from_arrays, programs_to_arrays
 from evolve.strategy import CampaignState
 

@@ -13,8 +13,8 @@ from evolve.campaign import start_campaign
 from evolve.config import METHODS as CONFIG_METHODS
 from evolve.config import load_config
 from evolve.errors import ConfigError
-from evolve.evolution import ParetoPopulation
 from evolve.methods import METHODS, method
+from evolve.nsga2 import ParetoPopulation
 
 TINY = ["search.population_size=20", "search.batch_size=10", "campaign.max_evaluations=200",
         "tasks.search=2", "tasks.select=2", "tasks.final=2"]

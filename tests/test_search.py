@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from programs import ALL_OPS, NON_RANDOM_OPS
 
-from evolve.config import ConfigError, apply_overrides, config_from_dict, load_config
+from evolve.config import apply_overrides, config_from_dict, load_config
+from evolve.errors import ConfigError
 from evolve.evolution import select_tournaments
 from evolve.fec import FECCache
 from evolve.mutation import MUTATORS, SearchSpace, mutate
