@@ -197,3 +197,76 @@ class FECCache:
             self._keys, self._values, self._stamps, np.int64(0), np.int64(1),
             np.int64(self.capacity + 1), keys, values))
         self.hits, self.misses = (int(v) for v in arrays["fec_counts"])
+
+
+@njit(**_JIT)
+def _live_probe(k1, k2, vals, used, keys, out, found):
+    """Look up each key pair; ``found[j]`` and ``out[j]`` (the stored FEC hash) where present."""
+    mask = k1.shape[0] - 1
+    for j in range(keys.shape[0]):
+        a, b = keys[j, 0], keys[j, 1]
+        i = np.int64(a & np.uint64(mask))
+        found[j] = False
+        while used[i]:
+            if k1[i] == a and k2[i] == b:
+                found[j] = True
+                out[j] = vals[i]
+                break
+            i = (i + 1) & mask
+
+
+@njit(**_JIT)
+def _live_store(k1, k2, vals, used, keys, hashes, size):
+    """Store absent key pairs with their hashes; returns the new entry count."""
+    mask = k1.shape[0] - 1
+    for j in range(keys.shape[0]):
+        a, b = keys[j, 0], keys[j, 1]
+        i = np.int64(a & np.uint64(mask))
+        while used[i] and not (k1[i] == a and k2[i] == b):
+            i = (i + 1) & mask
+        if not used[i]:
+            used[i] = True
+            k1[i] = a
+            k2[i] = b
+            vals[i] = hashes[j]
+            size += 1
+    return size
+
+
+class LiveKeyHashes:
+    """Canonical live code -> FEC hash (:func:`primitives.liveness.live_keys`), so that a child
+    whose live code was seen before skips its FEC pass: the hash is a function of that code, so
+    the remembered one is the one the pass would compute, and every result stays the same.
+
+    An open-addressing table of at most ``capacity`` entries (kept at most half full), emptied
+    when full: forgetting only means a pass runs again. Never checkpointed, for the same reason."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"live-key capacity {capacity}: must be >= 1")
+        self.capacity = int(capacity)
+        table = max(_MIN_TABLE, 1 << (2 * self.capacity - 1).bit_length())
+        self._k1 = np.zeros(table, np.uint64)
+        self._k2 = np.zeros(table, np.uint64)
+        self._vals = np.zeros(table, np.uint64)
+        self._used = np.zeros(table, np.bool_)
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(hashes, found)`` for key pairs ``keys`` (P, 2) uint64."""
+        out = np.zeros(keys.shape[0], np.uint64)
+        found = np.zeros(keys.shape[0], np.bool_)
+        _live_probe(self._k1, self._k2, self._vals, self._used, keys, out, found)
+        return out, found
+
+    def insert(self, keys: np.ndarray, hashes: np.ndarray) -> None:
+        if self.size + keys.shape[0] > self.capacity:
+            self._used[:] = False
+            self.size = 0
+        keys = np.ascontiguousarray(keys[: self.capacity], dtype=np.uint64)
+        hashes = np.ascontiguousarray(hashes[: self.capacity], dtype=np.uint64)
+        self.size = int(_live_store(self._k1, self._k2, self._vals, self._used, keys, hashes,
+                                    np.int64(self.size)))

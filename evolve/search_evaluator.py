@@ -16,13 +16,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evolve.fec import FECCache
+from evolve.fec import FECCache, LiveKeyHashes
 from evolve.scoring import TaskBatch, packed_form, per_task_fitness_packed, reduce_fitness
+from primitives.liveness import OP_TABLE, live_keys
 from primitives.memory import MemorySpec
 from primitives.ops import OPS
 from primitives.program import LEARN, PREDICT, SETUP, Program
 
 HURDLE_WINDOW = 1000
+#: Live-code keys remembered with their FEC hash (emptied when full; 25 bytes a slot, twice as
+#: many slots as entries). Forgetting one only means its next FEC pass runs again: no result
+#: depends on this.
+LIVE_KEYS_KEPT = 50_000
 CHUNK_SECONDS = 0.25  # with a deadline, one kernel call runs about this long at most
 
 
@@ -69,6 +74,9 @@ class SearchEvaluator:
         self.fec = fec
         self.head = batch.head(fec_train_examples, fec_valid_examples) if fec else None
         self.cache = FECCache(fec_cache_size)
+        # canonical live code -> FEC hash (see _fec_hashes); exact, so never checkpointed
+        self.live_hashes = LiveKeyHashes(LIVE_KEYS_KEPT)
+        self.fec_passes = 0  # FEC passes run (children whose live code was not known)
         self.hurdle_tasks = hurdle_tasks
         self.hurdle_percentile = hurdle_percentile
         self.hurdle_scores: list[float] = []
@@ -130,6 +138,38 @@ class SearchEvaluator:
             result[passed] = reduce_fitness(full, self.reduction)
         return result
 
+    def _fec_hashes(self, code: np.ndarray, data: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """The FEC hash of each program: its predictions on the head of the tasks, hashed by
+        the interpreter. The hash is a function of the program's canonical live code
+        (:func:`primitives.liveness.live_keys`: the interpreter runs only that code), so a
+        program whose live code was seen before takes the remembered hash without running
+        (:class:`evolve.fec.LiveKeyHashes`): a mutation of dead code, or a child equal to an
+        earlier one, costs a lookup. The hashes, and so every fitness and FEC count, are those
+        of running every pass."""
+        m = self.memory
+        keys = np.zeros((len(bounds), 2), dtype=np.uint64)
+        live_keys(code, data.view(np.uint64), bounds, m.scalars, m.vectors, m.matrices, OP_TABLE, keys)
+        hashes, found = self.live_hashes.lookup(keys)
+        unknown = np.flatnonzero(~found)
+        if unknown.size:
+            # the first program of each unknown key runs; later ones in this batch share its hash
+            # (a dict, not np.unique(axis=0): that costs ~1 us a program at these batch sizes)
+            pairs = [tuple(pair) for pair in keys[unknown].tolist()]
+            slot: dict[tuple[int, int], int] = {}
+            first: list[int] = []
+            for j, pair in enumerate(pairs):
+                if pair not in slot:
+                    slot[pair] = len(first)
+                    first.append(j)
+            inverse = [slot[pair] for pair in pairs]
+            run = unknown[np.asarray(first, dtype=np.int64)]
+            _, fresh = self._kernel(code, data, bounds[run], self.head, max_abs_error=self.max_abs_error,
+                                    eval_seed=self.eval_seed, record=True)
+            self.fec_passes += len(run)
+            hashes[unknown] = fresh[np.asarray(inverse)]
+            self.live_hashes.insert(keys[run], fresh)
+        return hashes
+
     def __call__(self, programs: Sequence[Program]) -> np.ndarray:
         """Fitness of each program; FEC hits and in-batch duplicates are not re-evaluated."""
         n = len(programs)
@@ -147,10 +187,7 @@ class SearchEvaluator:
                 fitness[todo] = self._score(code, data, bounds[todo])
                 self.evaluations += len(todo)
             return fitness
-        _, hashes = self._kernel(
-            code, data, bounds[todo], self.head,
-            max_abs_error=self.max_abs_error, eval_seed=self.eval_seed, record=True,
-        )
+        hashes = self._fec_hashes(code, data, bounds[todo])
         cached, found = self.cache.lookup(hashes)
         todo_array = np.asarray(todo, dtype=np.int64)
         fitness[todo_array[found]] = cached[found]

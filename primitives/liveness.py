@@ -28,23 +28,30 @@ from primitives.memory import (
     PREDICTION_SCALAR_ADDRESS,
 )
 from primitives.ops import OPS
+from primitives.splitmix import mix64
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
 def _op_tables() -> np.ndarray:
-    """Per op code: ``(kind of in1, kind of in2, output kind, partial write, random)``, -1 = none."""
-    table = np.full((len(OPS), 5), -1, dtype=np.int64)
+    """Per op code: ``(kind of in1, kind of in2, output kind, partial write, random, constants
+    read)``, -1 = none."""
+    table = np.full((len(OPS), 6), -1, dtype=np.int64)
     for op in OPS:
         for slot, kind in enumerate(op.inputs):
             table[op.code, slot] = kind
         table[op.code, 2] = -1 if op.output is None else op.output
         table[op.code, 3] = 1 if op.partial_write else 0
         table[op.code, 4] = 1 if op.random else 0
+        table[op.code, 5] = len(op.constants)
     return table
 
 
 OP_TABLE = _op_tables()
+_KEY_OFFSET_1 = np.uint64(0xCBF29CE484222325)  # FNV-1a's offset basis
+_KEY_OFFSET_2 = np.uint64(0x84222325CBF29CE4)
+_KEY_PRIME = np.uint64(0x100000001B3)  # FNV-1a's prime
+_KEY_SALT = np.uint64(0x9E3779B97F4A7C15)
 
 
 @njit(**_JIT)
@@ -226,3 +233,50 @@ def compact(code, data, bounds, p, n_scalars, n_vectors, n_matrices, op_table, k
     out_bounds[3] = n
     return n
 
+
+
+@njit(**_JIT)
+def live_keys(code, data_bits, bounds, n_scalars, n_vectors, n_matrices, op_table, keys):
+    """``keys[p]``: two independent 64-bit hashes of program ``p``'s canonical live code: the rows
+    :func:`compact` keeps, each as ``(op, in1, in2, out)`` with the fields the op does not read
+    set to 0 (absent inputs, no output) and the bit patterns of the constants it reads
+    (``data_bits`` is ``data.view(np.uint64)``), then the three component sizes. The interpreter
+    runs only this code and reads only these fields, so two programs with the same canonical
+    live code evaluate bit for bit alike on any tasks: the key stands for whatever their
+    evaluation gives (two 64-bit hashes agreeing by chance: about 2^-128 per pair)."""
+    P = bounds.shape[0]
+    longest = 0
+    for p in range(P):
+        longest = max(longest, bounds[p, 3] - bounds[p, 0])
+    keep = np.zeros(code.shape[0], dtype=np.bool_)
+    live_code = np.zeros((longest, 4), dtype=np.int64)
+    live_data = np.zeros((longest, 3), dtype=np.uint64)
+    live_bounds = np.zeros(4, dtype=np.int64)
+    scratch = np.zeros((5, n_scalars + n_vectors + n_matrices + 1), dtype=np.bool_)
+    words = np.zeros(8, dtype=np.uint64)
+    for p in range(P):
+        kept = compact(code, data_bits, bounds, p, n_scalars, n_vectors, n_matrices, op_table,
+                       keep, live_code, live_data, live_bounds, scratch)
+        h1 = _KEY_OFFSET_1
+        h2 = _KEY_OFFSET_2
+        for k in range(kept + 1):
+            if k < kept:
+                op = live_code[k, 0]
+                words[0] = np.uint64(op)
+                words[1] = np.uint64(live_code[k, 1]) if op_table[op, 0] >= 0 else np.uint64(0)
+                words[2] = np.uint64(live_code[k, 2]) if op_table[op, 1] >= 0 else np.uint64(0)
+                words[3] = np.uint64(live_code[k, 3]) if op_table[op, 2] >= 0 else np.uint64(0)
+                for j in range(3):
+                    words[4 + j] = live_data[k, j] if j < op_table[op, 5] else np.uint64(0)
+                words[7] = np.uint64(0)
+            else:  # the component sizes close the key
+                words[:] = 0
+                words[0] = np.uint64(live_bounds[1])
+                words[1] = np.uint64(live_bounds[2] - live_bounds[1])
+                words[2] = np.uint64(live_bounds[3] - live_bounds[2])
+                words[7] = np.uint64(1)
+            for w in words:
+                h1 = (h1 ^ mix64(w)) * _KEY_PRIME
+                h2 = (h2 ^ mix64(w ^ _KEY_SALT)) * _KEY_PRIME
+        keys[p, 0] = mix64(h1)
+        keys[p, 1] = mix64(h2)

@@ -72,7 +72,7 @@ THROWAWAY = textwrap.dedent(
     drawn = {int(c) for _ in range(200)
              for c in random_program((1, 4, 1), [[code]] * 3, memory, rng).component(1)[0][:, 0]}
     assert drawn == {code}, f"random programs of the new op only: {drawn}"
-    assert OP_TABLE.shape[0] == ops.NUM_OPS and list(OP_TABLE[code]) == [SCALAR, -1, SCALAR, 0, 0], "liveness table"
+    assert OP_TABLE.shape[0] == ops.NUM_OPS and list(OP_TABLE[code]) == [SCALAR, -1, SCALAR, 0, 0, 0], "liveness table"
     assert len(op_costs(4)) == ops.NUM_OPS and op_costs(4)[code] == 1, "compute cost"
     assert instruction_code([code, 0, 0, 2], [0.0, 0.0, 0.0]) == ["s[2] = s[0] * s[0] * s[0]"]
     assert "s1 = cube(s2)" in format_program(prune(program)), "pruning keeps the live cube"
