@@ -165,8 +165,8 @@ def island_progress(campaign: Any) -> tuple[IslandProgress, ...]:
     result = []
     for i, island in enumerate(islands):
         try:
-            fitness = np.asarray(island["arrays"]["population_fitness"], dtype=np.float64)
-        except (KeyError, TypeError):
+            fitness = np.asarray(island.arrays["population_fitness"], dtype=np.float64)
+        except (AttributeError, KeyError, TypeError):
             continue
         if fitness.size:
             result.append(IslandProgress(i, float(fitness.max()), float(fitness.mean())))

@@ -10,6 +10,7 @@ import functools
 import io
 import json
 import os
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -27,6 +28,8 @@ from evolve.config import load_config, to_toml
 from evolve.errors import CheckpointError
 from evolve.evolution import Population, as_individual
 from evolve.islands import (
+    IslandMeta,
+    IslandState,
     deal_migrants,
     epoch_task,
     fresh_island,
@@ -180,8 +183,8 @@ def test_an_epoch_is_a_pure_function_of_its_task(tmp_path):
     assert a["added"] == 100 and repr(a) == repr(b)
     assert island_population(a["state"]).head == 0  # 50 children aged out exactly the 50 initial members
     # the view is the state without its FEC table
-    assert _same_state(a["view"], {"meta": a["state"]["meta"], "arrays": {
-        k: v for k, v in a["state"]["arrays"].items() if k not in ("fec_keys", "fec_values")}})
+    assert _same_state(a["view"], IslandState(a["state"].meta, {
+        k: v for k, v in a["state"].arrays.items() if k not in ("fec_keys", "fec_values")}))
     # the worker kept the live island: the next epoch, sent without the state, finds it ...
     follow = {**task, "token": 1, "expect": 0, "base": None}
     c = run_island_epoch(follow)
@@ -204,7 +207,7 @@ def test_epochs_in_threads_of_one_worker_do_not_share_a_world(tmp_path):
         assert _same_state(a["state"], b["state"]) and a["added"] == b["added"]
 
 
-def tagged_island(island: int, size: int) -> dict:
+def tagged_island(island: int, size: int) -> IslandState:
     """An island whose member j carries the id ``100 * island + j`` as fitness and first constant."""
     members = []
     for j in range(size):
@@ -215,7 +218,7 @@ def tagged_island(island: int, size: int) -> dict:
     return with_population(fresh_island(Stream(island), island), population)
 
 
-def reference_migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
+def reference_migrate(islands: list[IslandState], rng: np.random.Generator) -> list[IslandState]:
     """The slow, obvious migration: build every population, move individuals one by one."""
     populations = [island_population(island) for island in islands]
     if any(p is None for p in populations) or len(populations) < 2:
@@ -234,7 +237,7 @@ def reference_migrate(islands: list[dict], rng: np.random.Generator) -> list[dic
     return [with_population(island, population) for island, population in zip(islands, populations, strict=True)]
 
 
-def random_island(rng: np.random.Generator, index: int, size: int) -> dict:
+def random_island(rng: np.random.Generator, index: int, size: int) -> IslandState:
     memory = MemorySpec(4, 3, 1)
     members = [as_individual(random_program([int(v) for v in rng.integers(0, 5, 3)], [list(NON_RANDOM_OPS)] * 3,
                                             memory, rng), float(rng.random())) for _ in range(size)]
@@ -250,10 +253,31 @@ def test_migration_on_arrays_equals_the_object_version(count, size):
     fast = migrate(islands, np.random.default_rng(3))
     slow = reference_migrate(islands, np.random.default_rng(3))
     for a, b in zip(fast, slow, strict=True):
-        assert a["meta"] == b["meta"]
-        assert sorted(a["arrays"]) == sorted(b["arrays"])
-        for key in a["arrays"]:
-            assert np.array_equal(a["arrays"][key], b["arrays"][key]), key
+        assert a.meta == b.meta
+        assert sorted(a.arrays) == sorted(b.arrays)
+        for key in a.arrays:
+            assert np.array_equal(a.arrays[key], b.arrays[key]), key
+
+
+def test_island_meta_reads_back_its_json_and_rejects_bad_fields():
+    island = run_island_epoch(epoch_task(to_toml(tiny_config()), fresh_island(Stream(5), 5), 20))["state"]
+    meta = island.meta
+    data = json.loads(json.dumps(meta.to_json()))
+    # the checkpoint's keys, as before the records were typed (old checkpoints still resume)
+    assert list(data) == ["mutation_rng", "selection_rng", "has_population", "head", "evaluations",
+                          "evaluator_individuals", "hurdle_scores"]
+    assert meta.has_population and meta.evaluations > 0
+    assert IslandMeta.from_json(data) == meta
+    assert _same_state(pickle.loads(pickle.dumps(island)), island)  # as workers receive it
+    for key, bad in [("mutation_rng", -1), ("mutation_rng", 2**64), ("selection_rng", {"bit_generator": "MT19937"}),
+                     ("has_population", 1), ("head", -2), ("head", 1.5), ("evaluations", "3"),
+                     ("evaluator_individuals", None), ("hurdle_scores", [float("inf")]), ("hurdle_scores", 0.5)]:
+        with pytest.raises(ValueError, match=key):
+            IslandMeta.from_json({**data, key: bad})
+    with pytest.raises(ValueError, match="head"):
+        IslandMeta.from_json({k: v for k, v in data.items() if k != "head"})
+    with pytest.raises(ValueError, match="expected an object"):
+        IslandMeta.from_json([1, 2])
 
 
 def test_migration_moves_half_of_every_population():
@@ -385,9 +409,12 @@ def test_warm_runs_in_every_worker_before_the_work(kind, tmp_path):
         executor.close()
 
 
-def _same_state(a: dict, b: dict) -> bool:
-    return a["meta"] == b["meta"] and sorted(a["arrays"]) == sorted(b["arrays"]) and all(
-        np.array_equal(a["arrays"][k], b["arrays"][k]) for k in a["arrays"])
+def _same_arrays(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return sorted(a) == sorted(b) and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def _same_state(a: IslandState, b: IslandState) -> bool:
+    return a.meta == b.meta and _same_arrays(a.arrays, b.arrays)
 
 
 def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path, monkeypatch):
@@ -402,7 +429,7 @@ def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path,
     config = tiny_config("campaign.executor='serial'", "campaign.max_evaluations=1500")
     campaign = start_campaign(config, run_dir, quiet=True)
     islands = campaign.strategy
-    fresh = [dict(island) for island in islands.islands]
+    fresh = list(islands.islands)
     tasks, outputs = {}, {}
     start = islands._start_epoch
 
@@ -427,7 +454,7 @@ def test_pipelined_rounds_receive_the_migrants_dealt_two_rounds_before(tmp_path,
                 assert task["base"] is None and task["expect"] == tasks[(i, r - 1)]["token"]
             state = fresh[i] if r == 0 else outputs[(i, r - 1)]["state"]
             if r >= 2:
-                assert _same_state({"meta": {}, "arrays": task["migrants"]}, {"meta": {}, "arrays": dealt[r][i]})
+                assert _same_arrays(task["migrants"], dealt[r][i])
                 state = receive_migrants(state, dealt[r][i])
             else:
                 assert task["migrants"] is None

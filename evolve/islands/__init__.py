@@ -30,16 +30,17 @@ state every round cost ~7% of each epoch (packing and sorting a 90,000-entry FEC
 rebuilding 1,000 members, pickling ~2.6 MB each way), on the same cores as the search.
 
 An epoch is a function of its inputs alone: (config, island state after the previous round, n,
-migrants); the state is plain data (numpy arrays + JSON-able meta: programs, fitness, ring head,
-both RNG states, FEC cache, counters) wherever it travels, and a live island is labelled with the
-epoch that made it. Each epoch's inputs are fixed before it starts, and migration is drawn by the
-coordinator with its own seeded stream, in round order, so a seeded run gives the same result
+migrants); the state is a typed record wherever it travels (:class:`IslandState`: numpy arrays --
+programs, fitness, FEC cache -- and an :class:`IslandMeta` -- ring head, both RNG states,
+counters), and a live island is labelled with the epoch that made it. Each epoch's inputs are
+fixed before it starts, and migration is drawn by the coordinator with its own seeded stream, in
+round order, so a seeded run gives the same result
 whichever executor runs it, however many workers it has, and whether workers died or lost their
 islands on the way (an epoch is rerun, or replayed, from the same inputs). The checkpoint holds
 every island as its last snapshot plus the inputs of the rounds since, and the migrants on their
 way; a resumed run equals the uninterrupted one.
 
-The package, one concept a module: :mod:`~evolve.islands.state` (an island as plain data),
+The package, one concept a module: :mod:`~evolve.islands.state` (an island's typed records),
 :mod:`~evolve.islands.epoch` (the epoch a worker runs, the resident islands, snapshots and
 replay), :mod:`~evolve.islands.migration`, :mod:`~evolve.islands.coordinator`
 (:class:`Islands`, the strategy a campaign drives: rounds, pipelining, checkpoint and restore) and
@@ -58,6 +59,8 @@ from evolve.islands.epoch import (
 )
 from evolve.islands.migration import deal_migrants, migrate, receive_migrants
 from evolve.islands.state import (
+    IslandMeta,
+    IslandState,
     fresh_island,
     island_population,
     island_streams,
@@ -67,6 +70,8 @@ from evolve.islands.state import (
 )
 
 __all__ = [
+    "IslandMeta",
+    "IslandState",
     "Islands",
     "LiveIsland",
     "deal_migrants",

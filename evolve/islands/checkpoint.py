@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from evolve import checkpoint_fields as fields
+from evolve.islands.state import IslandState
 from evolve.store import programs_from_arrays
 
 
@@ -19,10 +20,10 @@ def check_program_arrays(share: dict[str, np.ndarray]) -> None:
         raise ValueError("program arrays in the checkpoint are inconsistent")
 
 
-def check_migrants(share: dict[str, np.ndarray], island: dict) -> None:
+def check_migrants(share: dict[str, np.ndarray], island: IslandState) -> None:
     """Migrants read from a checkpoint: consistent program arrays, at most a population of them."""
     check_program_arrays(share)
-    if not island["meta"]["has_population"] or len(share["population_fitness"]) > len(island["arrays"]["population_fitness"]):
+    if not island.meta.has_population or len(share["population_fitness"]) > len(island.arrays["population_fitness"]):
         raise ValueError("migrants in the checkpoint are inconsistent")
 
 

@@ -20,7 +20,14 @@ from evolve.fec import FECCache
 from evolve.islands.checkpoint import check_migrants, check_program_arrays, prefixed
 from evolve.islands.epoch import WORLDS, epoch_task, replay_island, run_island_epoch, warm_island
 from evolve.islands.migration import deal_migrants
-from evolve.islands.state import fresh_island, island_population, island_streams, with_population
+from evolve.islands.state import (
+    IslandMeta,
+    IslandState,
+    fresh_island,
+    island_population,
+    island_streams,
+    with_population,
+)
 from evolve.methods import METHODS, method
 from evolve.store import programs_from_arrays
 from evolve.strategy import CampaignState
@@ -30,7 +37,7 @@ from primitives.rng import Stream
 
 class Islands:
     """The :class:`evolve.strategy.Strategy` of ``campaign.islands`` populations run by
-    ``campaign.executor``. This object keeps the islands as plain data and runs everything but
+    ``campaign.executor``. This object keeps the islands as :class:`IslandState` records and runs everything but
     the epochs; ``campaign.individuals`` counts all islands."""
 
     epoch_function = staticmethod(run_island_epoch)  # a module-level function (it is shipped to workers)
@@ -66,7 +73,7 @@ class Islands:
         # island: s = -1); inputs[i][q] = what round q > s fed it (n, reset, migrants), to replay;
         # tokens[i] = the token of the epoch that made the view (None: no worker holds it)
         self.run_key = uuid.uuid4().hex
-        self.snapshots: list[tuple[int, dict]] = [(-1, island) for island in self.islands]
+        self.snapshots: list[tuple[int, IslandState]] = [(-1, island) for island in self.islands]
         self.inputs: list[dict[int, dict]] = [{} for _ in self.islands]
         self.tokens: list[int | None] = [None] * len(self.islands)
         self.next_token = 0
@@ -123,7 +130,7 @@ class Islands:
             done = self.campaign.individuals + (self.round_sizes[self.round][1] if r > self.round else 0)
             # populations are built by a round whose islands have none (only the current round can)
             pending = 0 if not method(s.method).keeps_population or r > self.round else s.population_size * sum(
-                not island["meta"]["has_population"] for island in self.islands)
+                not island.meta.has_population for island in self.islands)
             n = c.migration_interval
             if c.max_evaluations:
                 n = min(n, max(0, -(-(c.max_evaluations - done - pending) // islands)))
@@ -136,7 +143,7 @@ class Islands:
         ships it (a snapshot and the epochs to replay from it)."""
         if r == self.round:
             expect = self.tokens[i]
-            reset = not self.islands[i]["meta"]["has_population"]  # a new experiment, or none yet
+            reset = not self.islands[i].meta.has_population  # a new experiment, or none yet
         else:  # started ahead: on the output of round r - 1, still running or not yet consumed
             expect, reset = self.jobs[(i, r - 1)].item["token"], False
         migrants = self.incoming[r][i] if r in self.incoming else None
@@ -239,14 +246,13 @@ class Islands:
     def _sync_counters(self) -> None:
         """The campaign's evaluator reports the totals over islands (progress rows, summary)."""
         evaluator = self.campaign.context.evaluator
-        metas = [island["meta"] for island in self.islands]
-        evaluator.evaluations = sum(int(m["evaluations"]) for m in metas)
-        evaluator.individuals = sum(int(m["evaluator_individuals"]) for m in metas)
-        counts = sum(island["arrays"]["fec_counts"].astype(np.int64) for island in self.islands)
+        evaluator.evaluations = sum(island.meta.evaluations for island in self.islands)
+        evaluator.individuals = sum(island.meta.evaluator_individuals for island in self.islands)
+        counts = sum(island.arrays["fec_counts"].astype(np.int64) for island in self.islands)
         evaluator.cache.hits, evaluator.cache.misses = (int(v) for v in counts)
 
     def population_fitness(self) -> np.ndarray | None:
-        fitness = [island["arrays"]["population_fitness"] for island in self.islands if island["meta"]["has_population"]]
+        fitness = [island.arrays["population_fitness"] for island in self.islands if island.meta.has_population]
         return np.concatenate(fitness) if fitness else None
 
     # ------------------------------------------------------------------ checkpoints
@@ -255,7 +261,7 @@ class Islands:
         meta = {
             "migration_rng": self.migration_rng.bit_generator.state,
             # each island as its last snapshot and the rounds since, which resume replays
-            "islands": [state["meta"] for _, state in self.snapshots],
+            "islands": [state.meta.to_json() for _, state in self.snapshots],
             "snapshot_rounds": [s for s, _ in self.snapshots],
             "replay": [[{"round": q, "n": inputs[q]["n"], "reset": inputs[q]["reset"],
                          "migrants": inputs[q]["migrants"] is not None} for q in sorted(inputs) if q < self.round]
@@ -267,7 +273,7 @@ class Islands:
         }
         arrays: dict[str, np.ndarray] = {}
         for i, (_, state) in enumerate(self.snapshots):
-            arrays.update({f"island{i}_{key}": value for key, value in state["arrays"].items()})
+            arrays.update({f"island{i}_{key}": value for key, value in state.arrays.items()})
             for q, step in self.inputs[i].items():
                 if q < self.round and step["migrants"] is not None:
                     arrays.update({f"replay{i}_{q}_{key}": value for key, value in step["migrants"].items()})
@@ -288,7 +294,7 @@ class Islands:
         if len(snapshot_rounds) != len(self.islands) or len(replays) != len(self.islands):
             raise ValueError("snapshot_rounds and replay must have an entry per island")
         for i, island_meta in enumerate(meta["islands"]):
-            snapshot = {"meta": island_meta, "arrays": prefixed(arrays, f"island{i}_")}
+            snapshot = IslandState(IslandMeta.from_json(island_meta), prefixed(arrays, f"island{i}_"))
             self._check_island(snapshot)
             s, records = int(snapshot_rounds[i]), replays[i]
             if (not -1 <= s < self.round or not isinstance(records, list) or len(records) != self.round - s - 1
@@ -322,22 +328,14 @@ class Islands:
             validate(program, self.campaign.memory)
         return {"n": n, "reset": reset, "migrants": share}
 
-    def _check_island(self, island: dict) -> None:
+    def _check_island(self, island: IslandState) -> None:
         """Everything an epoch will read from an island state read back from a checkpoint, so
-        that a bad one fails here, as one clear error, not in a worker: its streams, counters,
-        FEC cache and (valid) programs."""
-        meta = island["meta"]
-        if not isinstance(meta, dict) or not isinstance(meta["has_population"], bool):
-            raise ValueError("island meta must be an object with a boolean has_population")
-        fields.stream_state(meta, "mutation_rng")
-        fields.pcg64_state(meta, "selection_rng")
-        for key in ("evaluations", "evaluator_individuals", "head"):
-            fields.count(meta, key)
-        fields.scores(meta, "hurdle_scores")
-        FECCache(self.config.evaluation.fec_cache_size).load_arrays(island["arrays"])
-        if meta["has_population"]:
-            programs = programs_from_arrays(island["arrays"], "population", self.campaign.memory)
-            fields.fitness_array(island["arrays"], "population_fitness", len(programs))
+        that a bad one fails here, as one clear error, not in a worker: its FEC cache and (valid)
+        programs (its streams and counters were checked by :meth:`IslandMeta.from_json`)."""
+        FECCache(self.config.evaluation.fec_cache_size).load_arrays(island.arrays)
+        if island.meta.has_population:
+            programs = programs_from_arrays(island.arrays, "population", self.campaign.memory)
+            fields.fitness_array(island.arrays, "population_fitness", len(programs))
             if len(programs) != self.config.search.population_size:
                 raise ValueError(f"{len(programs)} island members, search.population_size is "
                                  f"{self.config.search.population_size}")

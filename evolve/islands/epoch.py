@@ -4,6 +4,7 @@ and the replay of the rounds a worker missed."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import tomllib
 
@@ -19,8 +20,11 @@ from evolve.evolution import (
 )
 from evolve.fec import FECCache
 from evolve.islands.state import (
+    IslandMeta,
+    IslandState,
     island_population,
     mutation_state,
+    population_from_arrays,
     set_mutation_state,
     with_population,
 )
@@ -68,19 +72,19 @@ class LiveIsland:
     the live island its epoch left behind, labelled with that epoch's ``token``, so that the
     island's next epoch, sent to the same worker, neither ships nor rebuilds it."""
 
-    def __init__(self, meta: dict, population: Population | None, cache: FECCache, token: int | None = None) -> None:
+    def __init__(self, meta: IslandMeta, population: Population | None, cache: FECCache, token: int | None = None) -> None:
         self.meta = meta
         self.population = population
         self.cache = cache
         self.token = token
 
     @classmethod
-    def from_state(cls, state: dict, fec_cache_size: int) -> LiveIsland:
+    def from_state(cls, state: IslandState, fec_cache_size: int) -> LiveIsland:
         cache = FECCache(fec_cache_size)
-        cache.load_arrays(state["arrays"])
-        return cls(dict(state["meta"]), island_population(state), cache)
+        cache.load_arrays(state.arrays)
+        return cls(state.meta, island_population(state), cache)
 
-    def receive(self, reset: bool, migrants: dict | None) -> None:
+    def receive(self, reset: bool, migrants: dict[str, np.ndarray] | None) -> None:
         """What arrives before an epoch: a new experiment drops the population (it is rebuilt by
         the epoch); migrants join as the newest members, as many of the oldest die (as
         :func:`receive_migrants` on arrays)."""
@@ -99,13 +103,13 @@ class LiveIsland:
         population; random search: ``n`` random programs). Returns (individuals produced, the
         epoch's hall of fame)."""
         meta, s = self.meta, world.config.search
-        set_mutation_state(world.mutation_rng, meta["mutation_rng"])
-        world.selection_rng.bit_generator.state = meta["selection_rng"]
+        set_mutation_state(world.mutation_rng, meta.mutation_rng)
+        world.selection_rng.bit_generator.state = meta.selection_rng
         evaluator = world.evaluator
         evaluator.cache = self.cache
-        evaluator.evaluations = int(meta["evaluations"])
-        evaluator.individuals = int(meta["evaluator_individuals"])
-        evaluator.hurdle_scores = [float(v) for v in meta["hurdle_scores"]]
+        evaluator.evaluations = int(meta.evaluations)
+        evaluator.individuals = int(meta.evaluator_individuals)
+        evaluator.hurdle_scores = [float(v) for v in meta.hurdle_scores]
         halloffame = make_hall_of_fame(world.config.campaign.hall_of_fame_size)
         added = 0
         if not method(s.method).keeps_population:
@@ -120,29 +124,30 @@ class LiveIsland:
                     self.population, world.toolbox, n, s.mutate_prob, world.selection_rng, s.batch_size,
                     halloffame, keep_children=False,
                 )
-        self.meta = {
-            **meta,
-            "mutation_rng": mutation_state(world.mutation_rng),
-            "selection_rng": world.selection_rng.bit_generator.state,
-            "evaluations": evaluator.evaluations,
-            "evaluator_individuals": evaluator.individuals,
-            "hurdle_scores": list(evaluator.hurdle_scores),
-        }
+        self.meta = dataclasses.replace(
+            meta,
+            mutation_rng=mutation_state(world.mutation_rng),
+            selection_rng=world.selection_rng.bit_generator.state,
+            evaluations=evaluator.evaluations,
+            evaluator_individuals=evaluator.individuals,
+            hurdle_scores=tuple(evaluator.hurdle_scores),
+        )
         return added + n, list(halloffame)
 
-    def view(self) -> dict:
-        """The island as plain data without its FEC table: what the coordinator needs every round
+    def view(self) -> IslandState:
+        """The island as an :class:`IslandState` without its FEC table: what the coordinator needs every round
         (programs to deal migrants from, fitness, counters)."""
         arrays = {"fec_counts": np.array([self.cache.hits, self.cache.misses], dtype=np.int64)}
-        return with_population({"meta": self.meta, "arrays": arrays}, self.population)
+        return with_population(IslandState(self.meta, arrays), self.population)
 
-    def state(self) -> dict:
-        """The whole island as plain data (:func:`fresh_island`'s layout): checkpoints, snapshots."""
-        return with_population({"meta": self.meta, "arrays": self.cache.to_arrays()}, self.population)
+    def state(self) -> IslandState:
+        """The whole island as an :class:`IslandState` (:func:`fresh_island`'s layout): checkpoints,
+        snapshots."""
+        return with_population(IslandState(self.meta, self.cache.to_arrays()), self.population)
 
 
-def _members(arrays: dict) -> tuple[list, np.ndarray]:
-    population = island_population({"meta": {"has_population": True, "head": 0}, "arrays": arrays})
+def _members(arrays: dict[str, np.ndarray]) -> tuple[list, np.ndarray]:
+    population = population_from_arrays(arrays, 0)
     return population.members, population.fitness
 
 
@@ -164,7 +169,7 @@ def run_island_epoch(task: dict) -> dict:
     """One island evolves ``task["n"]`` children (see the module docstring for the round).
 
     The task: ``config`` (TOML text), ``key`` (the campaign's run key) and ``island``, the epoch's
-    ``token``; where the island comes from: ``base`` = ``{"state": island state, "replay": [inputs
+    ``token``; where the island comes from: ``base`` = ``{"state": an IslandState, "replay": [inputs
     of the epochs after it]}``, or None for the live island this worker kept from the epoch whose
     token is ``expect``; the epoch's inputs ``n``, ``reset`` (a new experiment: drop the
     population), ``migrants`` (program arrays or None); ``snapshot``: return the whole state.
@@ -199,14 +204,14 @@ def run_island_epoch(task: dict) -> dict:
     return result
 
 
-def epoch_task(config_toml: str, state: dict, n: int, key: str = "", island: int = 0) -> dict:
-    """A task that evolves ``state`` (an island as plain data) by ``n`` children and returns the
+def epoch_task(config_toml: str, state: IslandState, n: int, key: str = "", island: int = 0) -> dict:
+    """A task that evolves ``state`` (an :class:`IslandState`) by ``n`` children and returns the
     whole new state: the epoch as a pure function (warm-up, tests, replays)."""
     return {"config": config_toml, "key": key, "island": island, "token": 0, "expect": None, "n": n,
             "reset": False, "migrants": None, "snapshot": True, "base": {"state": state, "replay": []}}
 
 
-def replay_island(config_toml: str, state: dict, replay: list[dict]) -> dict:
+def replay_island(config_toml: str, state: IslandState, replay: list[dict]) -> IslandState:
     """``state`` after the epochs ``replay`` lists (their n, reset, migrants), in this process."""
     if not replay:
         return state

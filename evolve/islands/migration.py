@@ -3,10 +3,14 @@ arriving as the newest members two rounds later (AutoML-Zero's migration, made d
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from evolve.islands.state import IslandState
 
-def deal_migrants(islands: list[dict], rng: np.random.Generator) -> list[dict] | None:
+
+def deal_migrants(islands: list[IslandState], rng: np.random.Generator) -> list[dict[str, np.ndarray]] | None:
     """Every island copies a random half of its members to a shared pool; the pool is shuffled
     and dealt out, ``P // 2`` migrants per island (an island may get some of its own emigrants).
     Returns each island's migrants as program arrays (``population_*`` keys, in arrival order),
@@ -14,30 +18,30 @@ def deal_migrants(islands: list[dict], rng: np.random.Generator) -> list[dict] |
 
     Index arithmetic on the islands' program arrays: no individuals are built, no loop over
     members; a test compares it with the object-by-object version, draw for draw."""
-    if len(islands) < 2 or not all(island["meta"]["has_population"] for island in islands):
+    if len(islands) < 2 or not all(island.meta.has_population for island in islands):
         return None
-    table = _member_table([island["arrays"] for island in islands])
-    size = len(islands[0]["arrays"]["population_fitness"])
+    table = _member_table([island.arrays for island in islands])
+    size = len(islands[0].arrays["population_fitness"])
     half = size // 2
     pool = np.concatenate([i * size + rng.choice(size, size=half, replace=False) for i in range(len(islands))])
     order = rng.permutation(len(pool))
     return [_gather(table, pool[order[i * half : (i + 1) * half]]) for i in range(len(islands))]
 
 
-def receive_migrants(island: dict, migrants: dict) -> dict:
+def receive_migrants(island: IslandState, migrants: dict[str, np.ndarray]) -> IslandState:
     """``island`` with ``migrants`` appended as its newest members; as many of its oldest die."""
-    arrays = island["arrays"]
+    arrays = island.arrays
     size, half = len(arrays["population_fitness"]), len(migrants["population_fitness"])
-    head = int(island["meta"]["head"])
+    head = island.meta.head
     table = _member_table([arrays, migrants])
     source = np.arange(size)
     source[(head + np.arange(half)) % size] = size + np.arange(half)
     new_arrays = {k: v for k, v in arrays.items() if not k.startswith("population_")}
     new_arrays.update(_gather(table, source))
-    return {"meta": {**island["meta"], "head": (head + half) % size}, "arrays": new_arrays}
+    return IslandState(dataclasses.replace(island.meta, head=(head + half) % size), new_arrays)
 
 
-def migrate(islands: list[dict], rng: np.random.Generator) -> list[dict]:
+def migrate(islands: list[IslandState], rng: np.random.Generator) -> list[IslandState]:
     """Synchronous migration: :func:`deal_migrants`, then every island receives its share at
     once. Returns new island states (the given ones are not modified)."""
     shares = deal_migrants(islands, rng)
