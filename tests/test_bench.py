@@ -95,3 +95,11 @@ def test_startup_script_runs():
     result = subprocess.run([sys.executable, "-c", _STARTUP_SCRIPT], capture_output=True,
                             text=True, timeout=300, env=env, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_bench_against_refuses_what_is_not_a_checkout(tmp_path, capsys):
+    assert main(["bench", "--against", str(tmp_path), "--only", "C", "--programs", "1",
+                 "--repeats", "1"]) != 0
+    assert "no primitives/interpreter.py" in capsys.readouterr().err
+    assert main(["bench", "--against", str(tmp_path), "--only", "D"]) != 0
+    assert "choose among A, B, C" in capsys.readouterr().err

@@ -36,6 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"individuals per search of D (default {DEFAULT_INDIVIDUALS})")
     p.add_argument("--no-startup", action="store_true",
                    help="skip the cold-compile / warm-start subprocesses (~20 s)")
+    p.add_argument("--against", metavar="CHECKOUT",
+                   help="compare with another checkout's interpreter (A-C), both timed "
+                   "alternately in this process (--repeats rounds of --programs programs); "
+                   "the ratio of best times is robust to a noisy machine")
     p.set_defaults(func=run)
 
 
@@ -57,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
                 f"allowed: {', '.join(allowed)}"
             )
         names = list(dict.fromkeys(names))
+    if args.against is not None:
+        return _run_against(args, names)
     result = run_bench(names, repeats=args.repeats, programs=args.programs,
                        startup=not args.no_startup, individuals=args.individuals)
     if args.json:
@@ -88,6 +94,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"cold compile (empty NUMBA_CACHE_DIR): {result.startup['cold_compile_s']:.1f} s; "
               f"warm start (cached): {result.startup['warm_start_s']:.2f} s "
               "(whole process, tiny batch)")
+    return 0
+
+
+def _run_against(args: argparse.Namespace, names: list[str] | None) -> int:
+    from pathlib import Path
+
+    from evolve.bench_against import compare
+
+    chosen = [n for n in (names or SCENARIOS) if n in SCENARIOS]
+    if not chosen:
+        raise EvolveError("--against compares the interpreter: choose among A, B, C with --only")
+    rows = {name: compare(SCENARIOS[name], Path(args.against), programs=args.programs,
+                          rounds=args.repeats) for name in chosen}
+    if args.json:
+        print(json.dumps({"against": rows, "machine": _machine()}))
+        return 0
+    print(f"evolve bench --against {args.against}: one process, both builds alternately, "
+          f"{args.repeats} rounds of {args.programs} programs; evaluations/s from the best round")
+    for name, row in rows.items():
+        e = row["evaluations_per_s"]
+        print(f"{name:3} this {e['this']:>9.0f}  against {e['against']:>9.0f}  "
+              f"this/against {row['ratio']:.3f}x  {row['scenario']}")
     return 0
 
 
