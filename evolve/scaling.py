@@ -192,7 +192,8 @@ def program_work(code: np.ndarray, bounds: np.ndarray, batch: TaskBatch, memory:
 @contextmanager
 def counting_search_work() -> Iterator[dict]:
     """Within it, every search-time evaluation in this process (:class:`evolve.search_evaluator.
-    SearchEvaluator`: the FEC prefix run of every child, the full search tasks of every FEC miss)
+    SearchEvaluator`: the FEC prefix run of every child whose live code it has not seen, the full
+    search tasks of every FEC miss)
     adds its :func:`program_work` to the yielded ``{"work", "programs"}``. In-process campaigns
     only (one population, serial islands): a worker process is not counted."""
     counter = {"work": 0.0, "programs": 0}

@@ -164,15 +164,19 @@ def test_search_work_counts_every_child_once_and_every_miss_once_more_and_repeat
     assert measure_search_work("linear-demo", workers=2, seeds=[2], individuals=3000) == first
 
 
-def test_counting_search_work_sees_the_fec_prefix_of_every_child_and_the_full_run_of_every_miss(tmp_path):
+def test_counting_search_work_sees_every_fec_pass_and_the_full_run_of_every_miss(tmp_path):
     from evolve.campaign import start_campaign
     from evolve.config import load_config
     from evolve.scaling import counting_search_work
 
     config = load_config("linear-demo", ["campaign.max_evaluations=2500", "campaign.budget_minutes=0"])
     with counting_search_work() as counter:
-        summary = start_campaign(config, tmp_path, quiet=True).run()
-    assert counter["programs"] == summary["individuals"] + summary["evaluations"]
+        campaign = start_campaign(config, tmp_path, quiet=True)
+        summary = campaign.run()
+    # every FEC pass run (children whose live code was not seen before) and every full run
+    passes = campaign.context.evaluator.fec_passes
+    assert 0 < passes <= summary["individuals"]
+    assert counter["programs"] == passes + summary["evaluations"]
 
 
 def test_work_flag_prints_per_seed_rows_and_the_pooled_ratio():

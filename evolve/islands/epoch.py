@@ -18,7 +18,7 @@ from evolve.evolution import (
     random_search,
     regularized_evolution,
 )
-from evolve.fec import FECCache
+from evolve.fec import FECCache, LiveKeyHashes
 from evolve.islands.state import (
     IslandMeta,
     IslandState,
@@ -30,6 +30,7 @@ from evolve.islands.state import (
 )
 from evolve.methods import method
 from evolve.search_context import SearchContext
+from evolve.search_evaluator import LIVE_KEYS_KEPT
 from evolve.store import programs_to_arrays
 
 
@@ -76,6 +77,9 @@ class LiveIsland:
         self.meta = meta
         self.population = population
         self.cache = cache
+        # this island's own live-code keys (evolve.fec.LiveKeyHashes): kept with the island, not
+        # the world a thread lends to every island, so its work depends on its own history only
+        self.live_hashes = LiveKeyHashes(LIVE_KEYS_KEPT)
         self.token = token
 
     @classmethod
@@ -107,6 +111,7 @@ class LiveIsland:
         world.selection_rng.bit_generator.state = meta.selection_rng
         evaluator = world.evaluator
         evaluator.cache = self.cache
+        evaluator.live_hashes = self.live_hashes
         evaluator.evaluations = int(meta.evaluations)
         evaluator.individuals = int(meta.evaluator_individuals)
         evaluator.hurdle_scores = [float(v) for v in meta.hurdle_scores]
