@@ -200,30 +200,32 @@ class FECCache:
 
 
 @njit(**_JIT)
+def _live_slot(k1, k2, used, a, b):
+    """Slot holding the key pair ``(a, b)``, or the empty slot where it would go (linear probing
+    from ``a``'s low bits; the table is never full)."""
+    mask = k1.shape[0] - 1
+    i = np.int64(a & np.uint64(mask))
+    while used[i] and not (k1[i] == a and k2[i] == b):
+        i = (i + 1) & mask
+    return i
+
+
+@njit(**_JIT)
 def _live_probe(k1, k2, vals, used, keys, out, found):
     """Look up each key pair; ``found[j]`` and ``out[j]`` (the stored FEC hash) where present."""
-    mask = k1.shape[0] - 1
     for j in range(keys.shape[0]):
-        a, b = keys[j, 0], keys[j, 1]
-        i = np.int64(a & np.uint64(mask))
-        found[j] = False
-        while used[i]:
-            if k1[i] == a and k2[i] == b:
-                found[j] = True
-                out[j] = vals[i]
-                break
-            i = (i + 1) & mask
+        i = _live_slot(k1, k2, used, keys[j, 0], keys[j, 1])
+        found[j] = used[i]
+        if used[i]:
+            out[j] = vals[i]
 
 
 @njit(**_JIT)
 def _live_store(k1, k2, vals, used, keys, hashes, size):
     """Store absent key pairs with their hashes; returns the new entry count."""
-    mask = k1.shape[0] - 1
     for j in range(keys.shape[0]):
         a, b = keys[j, 0], keys[j, 1]
-        i = np.int64(a & np.uint64(mask))
-        while used[i] and not (k1[i] == a and k2[i] == b):
-            i = (i + 1) & mask
+        i = _live_slot(k1, k2, used, a, b)
         if not used[i]:
             used[i] = True
             k1[i] = a
