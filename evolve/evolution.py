@@ -9,43 +9,18 @@ Fitness is one value, maximised (``creator.FitnessMax``); individuals are
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
-from deap import base, creator, tools
+from deap import base, tools
 
 from evolve.mutation import SearchSpace, mutate
 from evolve.mutation_kernel import BatchMutator
+from evolve.population import Individual, PackedBrood, Population, _FitnessMax, new_individual
 from evolve.scoring import Brood
 from primitives.program import Program
 from primitives.rng import Stream
 
-# DEAP's creator puts classes in its module namespace; doing it at import time lets spawned
-# worker processes unpickle individuals.
-if not hasattr(creator, "FitnessMax"):
-    creator.create("FitnessMax", base.Fitness, weights=(1.0,))
-if not hasattr(creator, "Individual"):
-    creator.create("Individual", Program, fitness=creator.FitnessMax)
-
-Individual = creator.Individual
-
-
-_FitnessMax = creator.FitnessMax
-
-
-def new_individual(instructions: np.ndarray, constants: np.ndarray, sizes: tuple) -> Program:
-    """A DEAP individual (``creator.Individual``) over these arrays, fitness not yet set.
-
-    Equivalent to ``creator.Individual(...)`` without the generic (slow) creator __init__; the
-    arrays are shared, not copied."""
-    ind = Individual.__new__(Individual)
-    ind.instructions = instructions
-    ind.constants = constants
-    ind.sizes = sizes
-    fitness = object.__new__(_FitnessMax)  # what Fitness() builds, minus its abc type checks
-    fitness.wvalues = ()
-    ind.fitness = fitness
-    return ind
+__all__ = ["Individual", "Population", "new_individual"]  # re-exported: their home is evolve.population
 
 
 def as_individual(program: Program, fitness: float | None = None) -> Program:
@@ -150,6 +125,15 @@ class _KernelBreeder:
         brood.packed = self.mutator.packed
         return brood
 
+    def from_population(self, population: Population, winners: np.ndarray, do_mutate: np.ndarray) -> PackedBrood:
+        """Children of ``population``'s members at slots ``winners``, packed: the same children
+        (and draws) as ``self([members[i] for i in winners], do_mutate)``, with no individual
+        made per parent or child."""
+        state = np.array([self.stream.state], dtype=np.uint64)
+        packed = self.mutator.mutate_packed(*population.packed_members(winners), do_mutate, state)
+        self.stream.state = int(state[0])
+        return PackedBrood(*packed)
+
 
 def make_toolbox(
     space: SearchSpace,
@@ -213,40 +197,6 @@ def make_hall_of_fame(size: int) -> tools.HallOfFame:
 
 def _same_program(a: Program, b: Program) -> bool:
     return a == b
-
-
-@dataclass
-class Population:
-    """An aging population: a ring of members, oldest at ``head``, with their fitness."""
-
-    members: list[Program]
-    fitness: np.ndarray
-    head: int = 0
-    since_compaction: int = field(default=0, compare=False, repr=False)  # lineage bookkeeping
-
-    def replace_oldest(self, child: Program, fitness: float) -> None:
-        self.members[self.head] = child
-        self.fitness[self.head] = fitness
-        self.head = (self.head + 1) % len(self.members)
-
-    def replace_oldest_many(self, children: Sequence[Program], fitness: np.ndarray) -> None:
-        """``replace_oldest`` for each child in order (one call for a whole batch)."""
-        n = len(self.members)
-        k = len(children)
-        if k > n:  # later children overwrite earlier ones: keep the sequential meaning
-            for child, fit in zip(children, fitness.tolist(), strict=True):
-                self.replace_oldest(child, fit)
-            return
-        slots = (self.head + np.arange(k)) % n
-        self.fitness[slots] = fitness
-        members = self.members
-        for slot, child in zip(slots.tolist(), children, strict=True):
-            members[slot] = child
-        self.head = (self.head + k) % n
-
-    def in_age_order(self) -> list[int]:
-        n = len(self.members)
-        return [(self.head + i) % n for i in range(n)]
 
 
 class Offspring(list):
@@ -322,13 +272,18 @@ def regularized_evolution(
     then frees each dead member at once instead of holding every child to the end, which kept
     the garbage collector busy scanning them (measured: 4.4 s of GC in 1.5M individuals).
     """
+    breeder = getattr(toolbox.breed, "func", toolbox.breed)  # DEAP registers a functools.partial
+    if not lineage and isinstance(breeder, _KernelBreeder):
+        return _regularized_evolution_packed(population, toolbox, breeder, n_children, mutate_prob, rng,
+                                             batch_size, halloffame, keep_children)
     produced = Offspring()
     scores = []
     for start in range(0, n_children, batch_size):
         k = min(batch_size, n_children - start)
         winners = toolbox.select(population.fitness, k)
         mutate_draws = rng.random(k) < mutate_prob
-        parents = [population.members[i] for i in winners.tolist()]
+        members = population.members
+        parents = [members[i] for i in winners.tolist()]
         children = toolbox.breed(parents, mutate_draws)
         if lineage:
             link_parents(children, parents)
@@ -343,6 +298,43 @@ def regularized_evolution(
             update_hall_of_fame(halloffame, children, fitness)
         if keep_children:
             produced.extend(children)
+        scores.append(fitness)
+    produced.fitness = np.concatenate(scores) if scores else np.zeros(0)
+    return produced
+
+
+def _regularized_evolution_packed(
+    population: Population,
+    toolbox: base.Toolbox,
+    breeder: _KernelBreeder,
+    n_children: int,
+    mutate_prob: float,
+    rng: np.random.Generator,
+    batch_size: int,
+    halloffame: tools.HallOfFame | None,
+    keep_children: bool,
+) -> Sequence[Program]:
+    """:func:`regularized_evolution` with the jitted breeder and no lineage: parents go from the
+    population's packed ring to the mutation kernel and children back, as arrays; an individual
+    is made only for a child something reads (a new best, a hall-of-fame entry). The same draws,
+    children and fitness as the general loop (a test runs both)."""
+    produced = Offspring()
+    scores = []
+    one_batch = n_children <= batch_size
+    for start in range(0, n_children, batch_size):
+        k = min(batch_size, n_children - start)
+        winners = toolbox.select(population.fitness, k)
+        mutate_draws = rng.random(k) < mutate_prob
+        brood = breeder.from_population(population, winners, mutate_draws)
+        fitness = np.asarray(toolbox.evaluate(brood), dtype=np.float64)
+        brood.set_fitness(fitness)
+        population.replace_oldest_packed(brood, fitness)
+        if halloffame is not None:
+            update_hall_of_fame(halloffame, brood, fitness)
+        if keep_children:
+            if one_batch:
+                return brood
+            produced.extend(brood)
         scores.append(fitness)
     produced.fitness = np.concatenate(scores) if scores else np.zeros(0)
     return produced

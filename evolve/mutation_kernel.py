@@ -273,10 +273,21 @@ class BatchMutator:
     def __call__(self, parents: Sequence[Program], do_mutate: np.ndarray, state: np.ndarray) -> list[tuple]:
         """Children of ``parents`` as ``(instructions, constants, sizes)``; ``state`` (uint64[1]) advances.
         Afterwards ``self.packed`` holds the children packed for the interpreter."""
-        code, data, bounds = pack(parents)
-        longest = max(int(np.max(bounds[:, 3] - bounds[:, 0])), 0) if len(parents) else 0
+        out_code, out_data, out_bounds = self.mutate_packed(*pack(parents), do_mutate, state)
+        children = []
+        for b in out_bounds.tolist():
+            children.append((out_code[b[0] : b[3]], out_data[b[0] : b[3]],
+                             (b[1] - b[0], b[2] - b[1], b[3] - b[2])))
+        self.packed = (out_code, out_data, out_bounds)
+        return children
+
+    def mutate_packed(self, code: np.ndarray, data: np.ndarray, bounds: np.ndarray, do_mutate: np.ndarray,
+                      state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Children of the packed parents ``(code, data, bounds)``, packed the same way (child ``p``
+        from parent ``p``, mutated where ``do_mutate[p]``); ``state`` (uint64[1]) advances."""
+        n = len(bounds)
+        longest = max(int(np.max(bounds[:, 3] - bounds[:, 0])), 0) if n else 0
         capacity = max(longest + 1, int(self.max_sizes.sum()), int(self.init_sizes.sum())) + 1
-        n = len(parents)
         out_code = np.empty((n * capacity, 4), np.int64)
         out_data = np.empty((n * capacity, 3))
         out_bounds = np.empty((n, 4), np.int64)
@@ -285,9 +296,4 @@ class BatchMutator:
                       _OP_INPUTS, _OP_OUTPUT, _OP_CONSTS, _FIRST_OUT, _CONST_LOW, _CONST_SPAN,
                       _KIND_INDEX, _KIND_STD, LOG_SCALE_STD, SIGN_FLIP_PROB, state, capacity,
                       out_code, out_data, out_bounds)
-        children = []
-        for b in out_bounds.tolist():
-            children.append((out_code[b[0] : b[3]], out_data[b[0] : b[3]],
-                             (b[1] - b[0], b[2] - b[1], b[3] - b[2])))
-        self.packed = (out_code, out_data, out_bounds)
-        return children
+        return out_code, out_data, out_bounds

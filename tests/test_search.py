@@ -21,7 +21,7 @@ from evolve.search_evaluator import SearchEvaluator
 from primitives.generate import random_program
 from primitives.memory import FIRST_OUT_ADDRESS, MemorySpec
 from primitives.ops import OPS, OPS_BY_NAME
-from primitives.program import validate
+from primitives.program import Program, validate
 from problems.registry import get_tasks, make_suite
 
 MEMORY = MemorySpec(5, 4, 2)
@@ -338,3 +338,54 @@ def test_regularized_evolution_without_kept_children_evolves_the_same():
         runs.append(([p.key() for p in population.members], population.fitness.tolist(),
                      children.fitness.tolist(), candidates.fitness.tolist()))
     assert runs[0] == runs[1]
+
+
+def test_packed_population_evolves_as_the_general_loop():
+    """The packed fast path (parents gathered from the population's ring, children scattered
+    back, individuals made only when read) against the general loop over individuals (taken
+    when lineage is on): the same members, fitness, ring head, children and hall of fame; and
+    the ring always holds exactly what :func:`pack` of the members gives."""
+    from evolve.evolution import make_hall_of_fame, regularized_evolution
+    from evolve.population import PackedBrood
+    from primitives.program import pack
+
+    runs = []
+    for lineage in (False, True):
+        toolbox, population = _small_evolution()
+        halloffame = make_hall_of_fame(5)
+        children = regularized_evolution(population, toolbox, 20, 0.9, np.random.default_rng(6), batch_size=20,
+                                         halloffame=halloffame, lineage=lineage)
+        assert isinstance(children, PackedBrood) == (not lineage)  # which path ran
+        first = ([c.key() for c in children], children.fitness.tolist(), [c.fitness.values for c in children])
+        more = regularized_evolution(population, toolbox, 430, 0.9, np.random.default_rng(7), batch_size=20,
+                                     halloffame=halloffame, lineage=lineage)
+        members = population.members
+        assert [m.fitness.values[0] for m in members] == population.fitness.tolist()
+        code, data, bounds = pack(members)
+        ring = population.packed_members(np.arange(len(members)))
+        assert np.array_equal(ring[0], code) and np.array_equal(ring[1], data) and np.array_equal(ring[2], bounds)
+        runs.append((first, [c.key() for c in more], more.fitness.tolist(), [m.key() for m in members],
+                     population.fitness.tolist(), population.head, [h.key() for h in halloffame]))
+    assert runs[0] == runs[1]
+    assert max(sum(m.sizes) for m in population.members) > 10  # inserts grew programs past the first ring
+
+
+def test_population_ring_takes_longer_programs_and_keeps_handed_in_objects():
+    """Migrants (individuals handed in) stay the same objects; a program longer than the ring's
+    rows grows it; ``k > P`` children in one call leave the last ``P`` (one at a time semantics)."""
+    from evolve.evolution import Population, as_individual
+
+    def program(n, tag):
+        ins = np.zeros((n, 4), np.int64)
+        con = np.full((n, 3), float(tag))
+        return as_individual(Program(ins, con, (n - 2, 1, 1)), float(tag))
+
+    population = Population([program(3, t) for t in range(4)], np.arange(4.0), head=1)
+    migrant = program(9, 10)
+    population.replace_oldest_many([migrant], np.array([10.0]))
+    assert population.members[1] is migrant and population.head == 2 and population.code.shape[1] == 9
+    many = [program(4, 20 + t) for t in range(6)]
+    population.replace_oldest_many(many, np.array([20.0 + t for t in range(6)]))
+    # slots 2,3,0,1,2,3 in turn: the last writes win
+    assert [m.constants[0, 0] for m in population.members] == [22.0, 23.0, 24.0, 25.0]
+    assert population.fitness.tolist() == [22.0, 23.0, 24.0, 25.0] and population.head == 0
