@@ -211,16 +211,7 @@ def evaluate_batch(
     seeds = task_seeds.astype(np.uint64)
     eval_seed = np.uint64(eval_seed & 0xFFFFFFFFFFFFFFFF)
     table = draw_table(seeds, int(eval_seed))
-    # work arrays, allocated here so that they outlive the kernel's reference-free views
-    work = (
-        np.zeros((n_s, T)), np.zeros((n_v, T * F)), np.zeros((max(n_m, 1), T * F * F)),
-        np.zeros(T * F * F + T * F), np.zeros(T, np.uint64), np.zeros(T, np.int64),
-        np.zeros(T, np.uint64),
-        np.zeros((T, n_train), np.int64), np.zeros(T, np.bool_), np.zeros(T), np.zeros(T),
-        np.zeros(T, np.int64), np.zeros(T, np.bool_), np.full((T, n_train + n_valid), np.nan),
-        np.zeros(code.shape[0], np.bool_), np.zeros((longest, 4), np.int64),
-        np.zeros((longest, 3)), np.zeros((5, n_s + n_v + n_m + 1), np.bool_),
-    )
+    work = _work_arrays(n_s, n_v, n_m, T, F, n_train, n_valid, code.shape[0], longest)
     _evaluate_batch(
         code, c(data, dtype=np.float64), bounds, c(train_x), c(train_y), c(valid_x), c(valid_y),
         int(eval_type), int(num_epochs), float(max_abs_error), n_s, n_v, n_m,
@@ -228,6 +219,45 @@ def evaluate_batch(
         table.values, *work,
     )
     return fitness, hashes
+
+
+#: Work arrays kept per (thread, memory, task shape): the most recently used are reused.
+WORK_SETS_KEPT = 8
+_work_sets: OrderedDict[tuple, list] = OrderedDict()
+_work_lock = threading.Lock()
+
+
+def _work_arrays(n_s: int, n_v: int, n_m: int, T: int, F: int, n_train: int, n_valid: int,
+                 rows: int, longest: int) -> tuple:
+    """The kernel's work arrays (memory banks, streams, per-task state, scratch) for this
+    thread and shape, reused from call to call: the kernel sets every element it reads before
+    reading it, per program, so what a previous call left in them changes nothing (programs
+    of one call already share them). Allocating 18 arrays per call cost ~1 us a child on
+    the linear demo. The two sized by the programs grow to the largest batch seen."""
+    key = (threading.get_ident(), n_s, n_v, n_m, T, F, n_train, n_valid)
+    with _work_lock:
+        work = _work_sets.get(key)
+        if work is None:
+            work = _work_sets[key] = [
+                np.zeros((n_s, T)), np.zeros((n_v, T * F)), np.zeros((max(n_m, 1), T * F * F)),
+                np.zeros(T * F * F + T * F), np.zeros(T, np.uint64), np.zeros(T, np.int64),
+                np.zeros(T, np.uint64),
+                np.zeros((T, n_train), np.int64), np.zeros(T, np.bool_), np.zeros(T), np.zeros(T),
+                np.zeros(T, np.int64), np.zeros(T, np.bool_), np.full((T, n_train + n_valid), np.nan),
+                np.zeros(0, np.bool_), np.zeros((0, 4), np.int64),
+                np.zeros((0, 3)), np.zeros((5, n_s + n_v + n_m + 1), np.bool_),
+            ]
+            while len(_work_sets) > WORK_SETS_KEPT:
+                _work_sets.popitem(last=False)
+        else:
+            _work_sets.move_to_end(key)
+        if work[14].shape[0] < rows:
+            work[14] = np.zeros(max(rows, 2 * work[14].shape[0]), np.bool_)
+        if work[15].shape[0] < longest:
+            size = max(longest, 2 * work[15].shape[0])
+            work[15] = np.zeros((size, 4), np.int64)
+            work[16] = np.zeros((size, 3))
+        return tuple(work)
 
 
 _draw_tables: OrderedDict[tuple, DrawTable] = OrderedDict()

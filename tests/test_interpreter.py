@@ -275,6 +275,37 @@ def test_batch_invariance() -> None:
         np.testing.assert_array_equal(alone[:, 0], together[:, t])
 
 
+def test_reused_work_arrays_left_dirty_change_nothing() -> None:
+    """The kernel's work arrays are kept between calls (``_work_arrays``): it must set every
+    element before reading it. Poison them all (NaN, -1, True, huge ints) and score again:
+    the same fitness and hashes as on fresh arrays."""
+    from primitives import interpreter
+
+    memory = MemorySpec(6, 5, 3)
+    rng = np.random.default_rng(8)
+    ops = usable_ops(ALL_OPS, memory)
+    programs = [random_program([4, 6, 6], [ops] * 3, memory, rng) for _ in range(25)]
+    programs.append(parse_program(sgd_program(0.1)))
+    for eval_type in (EVAL_RMS, EVAL_ACCURACY):
+        tasks = linear_tasks(rng, 3, 12, 8, 4, eval_type)
+        interpreter._work_sets.clear()
+        fresh = kernel(programs, tasks, eval_type=eval_type, num_epochs=2, memory=memory.as_tuple(),
+                       seeds=SEEDS, record=True)
+        assert interpreter._work_sets  # kept for the next call
+        for work in interpreter._work_sets.values():
+            for array in work:
+                if array.dtype == np.bool_:
+                    array[...] = True
+                elif array.dtype.kind == "f":
+                    array[...] = np.nan
+                else:
+                    array[...] = np.iinfo(array.dtype).max // 3
+        dirty = kernel(programs, tasks, eval_type=eval_type, num_epochs=2, memory=memory.as_tuple(),
+                       seeds=SEEDS, record=True)
+        np.testing.assert_array_equal(dirty[0], fresh[0])
+        np.testing.assert_array_equal(dirty[1], fresh[1])
+
+
 # ---- (f) epochs ---------------------------------------------------------------------------------
 
 
