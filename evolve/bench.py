@@ -171,12 +171,15 @@ def measure_search(
     if repeats < 1 or individuals < 1:
         raise ValueError("repeats and individuals must be >= 1")
     config = scenario.config(individuals)
-    rates, seconds, summary = [], [], {}
+    rates, seconds, summary, shares = [], [], {}, []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="evolve-bench-search-") as run_dir:
-            summary = start_campaign(config, Path(run_dir), quiet=True).run()
+            campaign = start_campaign(config, Path(run_dir), quiet=True)
+            summary = campaign.run()
         rates.append(summary["individuals_per_second"])
         seconds.append(summary["individuals"] / summary["individuals_per_second"])
+        shares.append(time_shares(campaign, seconds[-1]))
+    fastest = int(np.argmin(seconds))
     return {
         "scenario": scenario.describe(),
         "repeats": repeats,
@@ -186,7 +189,30 @@ def measure_search(
         "seconds_median": statistics.median(seconds),
         "individuals_per_s": statistics.median(rates),
         "peak_rss_mb": _peak_rss_mb(),
+        "time_shares": shares[fastest],
     }
+
+
+def time_shares(campaign: object, seconds: float) -> dict[str, float]:
+    """Where a search's wall time went, as fractions of ``seconds``: the interpreter on full
+    evaluations (``full``) and on FEC passes (``fec_pass``), live-code keys (``live_keys``), the
+    mutation kernel with its parent gather (``mutation``), the select/funnel checks
+    (``select``), and the rest (``python``: selection, FEC tables, the campaign loop, Python
+    per batch and child). Each kernel call is timed by one clock read before and after it."""
+    context = campaign.context
+    evaluator = context.evaluator
+    breeder = getattr(context.toolbox.breed, "func", context.toolbox.breed)
+    parts = {
+        "full": evaluator.seconds["full"],
+        "fec_pass": evaluator.seconds["fec_pass"],
+        "live_keys": evaluator.seconds["live_keys"],
+        "mutation": float(getattr(breeder, "seconds", 0.0)),
+        "select": context.select_seconds,
+    }
+    total = max(seconds, 1e-12)
+    shares = {k: v / total for k, v in parts.items()}
+    shares["python"] = max(0.0, 1.0 - sum(shares.values()))
+    return shares
 
 
 def _peak_rss_mb() -> float:

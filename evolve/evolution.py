@@ -8,6 +8,7 @@ Fitness is one value, maximised (``creator.FitnessMax``); individuals are
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -116,6 +117,7 @@ class _KernelBreeder:
     def __init__(self, space: SearchSpace, mutations: Sequence[str], stream: Stream) -> None:
         self.mutator = BatchMutator(space, mutations)
         self.stream = stream
+        self.seconds = 0.0  # wall seconds in the kernels (gather + mutation), for `evolve bench`
 
     def __call__(self, parents: Sequence[Program], do_mutate: np.ndarray) -> list[Program]:
         state = np.array([self.stream.state], dtype=np.uint64)
@@ -129,9 +131,11 @@ class _KernelBreeder:
         """Children of ``population``'s members at slots ``winners``, packed: the same children
         (and draws) as ``self([members[i] for i in winners], do_mutate)``, with no individual
         made per parent or child."""
+        began = time.perf_counter()
         state = np.array([self.stream.state], dtype=np.uint64)
         packed = self.mutator.mutate_packed(*population.packed_members(winners), do_mutate, state)
         self.stream.state = int(state[0])
+        self.seconds += time.perf_counter() - began
         return PackedBrood(*packed)
 
 

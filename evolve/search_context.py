@@ -80,6 +80,7 @@ class SearchContext:
         c = self.config = config
         self.search_tasks = protocol.SearchTasks(c)
         self.draw = 0  # which draw of search tasks is current (0 when resampling is off)
+        self.select_seconds = 0.0  # wall seconds in score() (select and funnel checks)
         self.search_batch = self.search_tasks.batch(0)
         self.memory = MemorySpec(c.memory.scalars, c.memory.vectors, c.memory.matrices)
         a = c.algorithm
@@ -145,7 +146,9 @@ class SearchContext:
         """The fitness of one program on ``batch``, reduced over tasks by ``evaluation.reduction``
         (no FEC, no hurdle, no budget: the select and final checks)."""
         e = self.config.evaluation
+        began = time.perf_counter()
         per_task, _ = per_task_fitness([program], batch, memory or self.memory, max_abs_error=e.max_abs_error)
+        self.select_seconds += time.perf_counter() - began  # for `evolve bench`
         return float(reduce_fitness(per_task, e.reduction)[0])
 
     def warm_up(self) -> None:

@@ -47,6 +47,19 @@ def program_cost(program: Program, costs: np.ndarray, n_train: int, n_valid: int
     return per[0] + epochs * (n_train * (per[1] + per[2]) + n_valid * per[1])
 
 
+def packed_costs(code: np.ndarray, bounds: np.ndarray, costs: np.ndarray, n_train: int, n_valid: int,
+                 epochs: int) -> np.ndarray:
+    """:func:`program_cost` of every packed program at once (``bounds`` as
+    :func:`primitives.program.pack` gives). Op costs are whole numbers far below 2**53, so every
+    sum is exact and equals the per-program one whatever the order of addition."""
+    if not len(bounds):
+        return np.zeros(0)
+    end = int(bounds[:, 3].max())
+    running = np.concatenate(([0.0], np.cumsum(costs[code[:end, 0]])))
+    per = running[bounds[:, 1:]] - running[bounds[:, :3]]  # (P, 3): setup, predict, learn
+    return per[:, 0] + epochs * (n_train * (per[:, 1] + per[:, 2]) + n_valid * per[:, 1])
+
+
 class SearchEvaluator:
     """Scores batches of children on the search tasks (the toolbox's ``evaluate``)."""
 
@@ -77,6 +90,8 @@ class SearchEvaluator:
         # canonical live code -> FEC hash (see _fec_hashes); exact, so never checkpointed
         self.live_hashes = LiveKeyHashes(LIVE_KEYS_KEPT)
         self.fec_passes = 0  # FEC passes run (children whose live code was not known)
+        # wall seconds spent in the kernels, for `evolve bench` (one clock read per kernel call)
+        self.seconds = {"full": 0.0, "fec_pass": 0.0, "live_keys": 0.0}
         self.hurdle_tasks = hurdle_tasks
         self.hurdle_percentile = hurdle_percentile
         self.hurdle_scores: list[float] = []
@@ -116,6 +131,13 @@ class SearchEvaluator:
         return np.concatenate(fitness), np.concatenate(hashes)
 
     def _score(self, code: np.ndarray, data: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        began = time.perf_counter()
+        try:
+            return self._score_timed(code, data, bounds)
+        finally:
+            self.seconds["full"] += time.perf_counter() - began
+
+    def _score_timed(self, code: np.ndarray, data: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         kwargs = {"max_abs_error": self.max_abs_error, "eval_seed": self.eval_seed}
         if not self.hurdle_tasks:
             fitness, _ = self._kernel(code, data, bounds, self.batch, **kwargs)
@@ -148,7 +170,9 @@ class SearchEvaluator:
         of running every pass."""
         m = self.memory
         keys = np.zeros((len(bounds), 2), dtype=np.uint64)
+        began = time.perf_counter()
         live_keys(code, data.view(np.uint64), bounds, m.scalars, m.vectors, m.matrices, OP_TABLE, keys)
+        self.seconds["live_keys"] += time.perf_counter() - began
         hashes, found = self.live_hashes.lookup(keys)
         unknown = np.flatnonzero(~found)
         if unknown.size:
@@ -163,8 +187,10 @@ class SearchEvaluator:
                     first.append(j)
             inverse = [slot[pair] for pair in pairs]
             run = unknown[np.asarray(first, dtype=np.int64)]
+            began = time.perf_counter()
             _, fresh = self._kernel(code, data, bounds[run], self.head, max_abs_error=self.max_abs_error,
                                     eval_seed=self.eval_seed, record=True)
+            self.seconds["fec_pass"] += time.perf_counter() - began
             self.fec_passes += len(run)
             hashes[unknown] = fresh[np.asarray(inverse)]
             self.live_hashes.insert(keys[run], fresh)
@@ -180,8 +206,8 @@ class SearchEvaluator:
         if self.max_cost > 0:
             b = self.batch
             n_train, n_valid = b.train_x.shape[1], b.valid_x.shape[1]
-            todo = [i for i in todo
-                    if program_cost(programs[i], self.costs, n_train, n_valid, b.num_epochs) <= self.max_cost]
+            cost = packed_costs(code, bounds, self.costs, n_train, n_valid, b.num_epochs)
+            todo = np.flatnonzero(cost <= self.max_cost).tolist()
         if not self.fec:
             if todo:
                 fitness[todo] = self._score(code, data, bounds[todo])

@@ -230,6 +230,26 @@ def test_compute_budget_scores_expensive_programs_zero():
     assert fit[1] == 0.0 and fit[0] > 0.0
 
 
+def test_packed_costs_equal_program_cost():
+    """The batch form of the compute budget's cost (what the evaluator uses) against
+    :func:`program_cost` one program at a time, on random programs over every op, some with
+    empty components, packed with junk rows after the last program (as the mutator leaves)."""
+    from evolve.search_evaluator import op_costs, packed_costs, program_cost
+    from primitives.program import pack
+
+    rng = np.random.default_rng(3)
+    memory = MemorySpec(6, 5, 3)
+    ops = [op.code for op in OPS]
+    programs = [random_program([int(rng.integers(0, 4)), int(rng.integers(0, 6)), int(rng.integers(0, 6))],
+                               [ops] * 3, memory, rng) for _ in range(60)]
+    code, _, bounds = pack(programs)
+    junk = np.vstack([code, np.full((7, 4), 10**9, np.int64)])
+    for features in (4, 16):
+        costs = op_costs(features)
+        want = [program_cost(p, costs, 100, 50, 3) for p in programs]
+        assert packed_costs(junk, bounds, costs, 100, 50, 3).tolist() == want
+
+
 # ---------------------------------------------------------------- config
 
 

@@ -90,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
               f"{row['seconds_median']:.1f} s, {row['evaluations']} evaluated, FEC hits "
               f"{row['fec_hit_rate']:.0%}; process peak RSS {row['peak_rss_mb']:.0f} MiB)  "
               f"{row['scenario']}")
+        names = {"full": "interpreter (full evaluations)", "fec_pass": "interpreter (FEC passes)",
+                 "live_keys": "live-code keys", "mutation": "mutation kernel", "select": "select checks",
+                 "python": "Python (selection, FEC tables, campaign loop, per batch and child)"}
+        print("    where the time goes (fastest search): " + ", ".join(
+            f"{names[k]} {v:.0%}" for k, v in row["time_shares"].items()))
     if result.startup is not None:
         print(f"cold compile (empty NUMBA_CACHE_DIR): {result.startup['cold_compile_s']:.1f} s; "
               f"warm start (cached): {result.startup['warm_start_s']:.2f} s "
