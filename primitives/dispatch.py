@@ -2,7 +2,9 @@
 executor for all tasks of a batch in lockstep (Real et al. 2020, §3 and Supplementary S1).
 
 Every instruction is dispatched once and executed for all tasks (memory is laid out
-``[address, task, ...]``), so the integer dispatch and the loop overhead are shared by the tasks.
+``[address, task, ...]``; above F = 8 a task's matrix column by column,
+:func:`primitives.kernels.matrix_index`),
+so the integer dispatch and the loop overhead are shared by the tasks.
 The dispatch sits in one place inside the example loop, so an example costs no function call;
 vector and matrix ops call the kernels of :mod:`primitives.kernels`. Random ops draw from one
 SplitMix64 stream per task, memoised (:func:`primitives.splitmix.table_uniform`).
@@ -14,10 +16,12 @@ import numpy as np
 from numba import njit
 
 from primitives.kernels import (
+    COLUMN_MAJOR_ABOVE,
     broadcast,
     ew_binary,
     ew_unary,
     matmul,
+    matrix_index,
     matrix_rows,
     outer,
     row_sums,
@@ -315,7 +319,7 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                     j = _const_index(data[k, 1], F)
                     c = data[k, 2]
                     for t in range(T):
-                        Mx[o, t * FF + i * F + j] = c
+                        Mx[o, t * FF + matrix_index(i, j, F)] = c
                 elif op >= 59:
                     # 59-61 uniform sets (low, high), 62-64 Gaussian sets (mean, std)
                     kind = (op - 59) % 3
@@ -330,7 +334,9 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                             dst = V[o, t * F : t * F + F]
                         else:
                             dst = Mx[o, t * FF : t * FF + FF]
-                        table_fill(dst, n, gauss, p0, p1, rng, draws, filled, rvalues, t)
+                        # a matrix is drawn row by row; above F = 8 it is stored by column
+                        table_fill(dst, n, gauss, p0, p1, rng, draws, filled, rvalues, t,
+                                   F if kind == 2 and F > COLUMN_MAJOR_ABOVE else 0)
 
         if mode == 2:
             for t in range(T):

@@ -2,6 +2,11 @@
 
 Memory banks are laid out ``[address, task * size + element]`` (see :mod:`primitives.dispatch`):
 ``S`` (nS, T), ``V`` (nV, T*F), ``Mx`` (nM, T*F*F); ``tmp`` is scratch of at least T*F*F + T*F.
+Above F = 8 (:data:`COLUMN_MAJOR_ABOVE`) a task's matrix is stored column by column: element
+``(i, j)`` at ``j * F + i`` (:func:`matrix_index`; row by row, ``i * F + j``, up to F = 8). Then
+``M u`` and ``A B``, whose sums run along a row, add whole columns at once: each lane
+accumulates its own row, in the reference's order, and LLVM vectorises the column loop (``M u``
+measured 1.9x faster at F=16). At small F the row-major forms measured faster, so they stay.
 
 Bit-identical by construction, on every CPU: every output element is computed by the same IEEE
 operations in the same order as the reference (:mod:`primitives.ops`): sums run left to right from
@@ -23,6 +28,8 @@ import numpy as np
 from numba import njit
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+#: Matrices of side F above this are stored column by column (see the module docstring).
+COLUMN_MAJOR_ABOVE = 8
 
 
 @njit(**_JIT)
@@ -111,16 +118,19 @@ def scale(S, X, a, b, o, T, K, tmp):
 @njit(**_JIT)
 def task_sums(S, X, a, b, o, T, K, op):
     """Per-task sums over K elements, four tasks interleaved (each summed left to right):
-    OP34 norm, OP51 mean, OP55 std (K = F*F; the vector forms OP21, OP27, OP50, OP54 also work,
-    but at K = F the dispatch's plain loops measured faster). Std is ``sqrt(E[x^2] - mean^2)``."""
+    OP34 norm, OP51 mean, OP55 std (K = F*F, summed row by row as the reference does; above
+    F = 8 the matrix is stored by column, so that walks it with stride F; the vector forms OP21, OP27, OP50, OP54 also work, but at
+    K = F the dispatch's plain loops measured faster). Std is ``sqrt(E[x^2] - mean^2)``."""
     A = X[a]
     B = X[b]
-    if K <= 64 and (op == 34 or op == 51 or op == 55):
+    matrix = op == 34 or op == 51 or op == 55
+    F = int(np.sqrt(K)) if matrix else K
+    if matrix and F <= COLUMN_MAJOR_ABOVE:
         # small matrices: one task at a time (measured faster at F=4 than four interleaved)
         for t in range(T):
             acc = 0.0
             acc2 = 0.0
-            for i in range(t * K, t * K + K):
+            for i in range(t * K, t * K + K):  # stored by row up to F = 8: the reference's order
                 x = A[i]
                 acc += x
                 acc2 += x * x
@@ -143,12 +153,12 @@ def task_sums(S, X, a, b, o, T, K, op):
         s0 = s1 = s2 = s3 = 0.0
         q0 = q1 = q2 = q3 = 0.0
         if op == 27:
-            for i in range(K):
+            for i in range(K):  # a vector op: stored in order
                 s0 += A[c0 + i] * B[c0 + i]
                 s1 += A[c1 + i] * B[c1 + i]
                 s2 += A[c2 + i] * B[c2 + i]
                 s3 += A[c3 + i] * B[c3 + i]
-        elif op == 21 or op == 34:
+        elif op == 21 or (op == 34 and not matrix):
             for i in range(K):
                 x0 = A[c0 + i]
                 x1 = A[c1 + i]
@@ -158,6 +168,36 @@ def task_sums(S, X, a, b, o, T, K, op):
                 s1 += x1 * x1
                 s2 += x2 * x2
                 s3 += x3 * x3
+        elif op == 34:
+            for r in range(F):  # row by row, each left to right: element (r, c) at c * F + r
+                i = r
+                for _ in range(F):
+                    x0 = A[c0 + i]
+                    x1 = A[c1 + i]
+                    x2 = A[c2 + i]
+                    x3 = A[c3 + i]
+                    s0 += x0 * x0
+                    s1 += x1 * x1
+                    s2 += x2 * x2
+                    s3 += x3 * x3
+                    i += F
+        elif matrix:
+            for r in range(F):
+                i = r
+                for _ in range(F):
+                    x0 = A[c0 + i]
+                    x1 = A[c1 + i]
+                    x2 = A[c2 + i]
+                    x3 = A[c3 + i]
+                    s0 += x0
+                    s1 += x1
+                    s2 += x2
+                    s3 += x3
+                    q0 += x0 * x0
+                    q1 += x1 * x1
+                    q2 += x2 * x2
+                    q3 += x3 * x3
+                    i += F
         else:
             for i in range(K):
                 x0 = A[c0 + i]
@@ -189,33 +229,51 @@ def task_sums(S, X, a, b, o, T, K, op):
 
 @njit(**_JIT)
 def outer(V, Mx, a, b, o, T, F):
-    """OP28: M[i, j] = u[i] * v[j] for every task."""
+    """OP28: M[i, j] = u[i] * v[j] for every task (stored by column above F = 8: column j is
+    ``u * v[j]``)."""
     FF = F * F
     U = V[a]
     W = V[b]
     out = Mx[o]
+    if F <= COLUMN_MAJOR_ABOVE:
+        for t in range(T):
+            # Row views: the inner index is the loop variable itself, which lets LLVM vectorise
+            # (an index like ``row + j`` carries a negative-index check on every access).
+            w = W[t * F : t * F + F]
+            for i in range(F):
+                x = U[t * F + i]
+                orow = out[t * FF + i * F : t * FF + i * F + F]
+                for j in range(F):
+                    orow[j] = x * w[j]
+        return
     for t in range(T):
-        # Row views: the inner index is the loop variable itself, which lets LLVM vectorise
-        # (an index like ``row + j`` carries a negative-index check on every access).
-        w = W[t * F : t * F + F]
-        for i in range(F):
-            x = U[t * F + i]
-            orow = out[t * FF + i * F : t * FF + i * F + F]
-            for j in range(F):
-                orow[j] = x * w[j]
+        u = U[t * F : t * F + F]
+        for j in range(F):
+            x = W[t * F + j]
+            ocol = out[t * FF + j * F : t * FF + j * F + F]
+            for i in range(F):
+                ocol[i] = u[i] * x
+
+
+@njit(**_JIT)
+def matrix_index(i, j, F):
+    """Where element ``(i, j)`` of a task's F x F matrix is stored: by column above
+    :data:`COLUMN_MAJOR_ABOVE`, by row up to it."""
+    return j * F + i if F > COLUMN_MAJOR_ABOVE else i * F + j
 
 
 @njit(**_JIT)
 def row_sums(V, Mx, a, b, o, T, F, op, tmp):
-    """Sums along the rows of each task's matrix, eight rows interleaved (each left to right):
-    OP31 ``v = M u`` (``b`` is u; through ``tmp``, as u may be the output), OP36 row norms,
-    OP52 row means, OP53 row stds. Eight independent sums keep both adders busy; a matrix with
-    fewer rows repeats its last row in the spare lanes (computed, never stored)."""
+    """OP31 ``v = M u`` for every task, each element summed left to right from 0.0 (through
+    ``tmp``: u may be the output). Up to F = 8 one row at a time (stored by row); above it the
+    matrix is stored by column, so the loop down a column adds one term to every row's sum:
+    the lanes are rows, each in the reference's order, and LLVM vectorises it (the inner index
+    is the loop variable of a slice: no negative-index check). ``op`` is kept for the callers."""
     FF = F * F
     A = Mx[a]
     U = V[b]
-    if op == 31 and F <= 8:
-        # small F: one row at a time (measured 2x faster at F=4 than the interleaved form)
+    TF = T * F
+    if F <= COLUMN_MAJOR_ABOVE:
         for t in range(T):
             for i in range(F):
                 acc = 0.0
@@ -223,112 +281,40 @@ def row_sums(V, Mx, a, b, o, T, F, op, tmp):
                 for j in range(F):
                     acc += A[row + j] * U[t * F + j]
                 tmp[t * F + i] = acc
-        _copy(tmp, V[o], T * F)
+        _copy(tmp, V[o], TF)
         return
-    last = F - 1
+    for i in range(TF):
+        tmp[i] = 0.0
     for t in range(T):
-        ub = t * F
-        base = t * FF
-        for i0 in range(0, F, 8):
-            r0 = base + i0 * F
-            r1 = base + min(i0 + 1, last) * F
-            r2 = base + min(i0 + 2, last) * F
-            r3 = base + min(i0 + 3, last) * F
-            r4 = base + min(i0 + 4, last) * F
-            r5 = base + min(i0 + 5, last) * F
-            r6 = base + min(i0 + 6, last) * F
-            r7 = base + min(i0 + 7, last) * F
-            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-            q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
-            if op == 31:
-                for j in range(F):
-                    uj = U[ub + j]
-                    s0 += A[r0 + j] * uj
-                    s1 += A[r1 + j] * uj
-                    s2 += A[r2 + j] * uj
-                    s3 += A[r3 + j] * uj
-                    s4 += A[r4 + j] * uj
-                    s5 += A[r5 + j] * uj
-                    s6 += A[r6 + j] * uj
-                    s7 += A[r7 + j] * uj
-            elif op == 36:
-                for j in range(F):
-                    x0 = A[r0 + j]
-                    x1 = A[r1 + j]
-                    x2 = A[r2 + j]
-                    x3 = A[r3 + j]
-                    x4 = A[r4 + j]
-                    x5 = A[r5 + j]
-                    x6 = A[r6 + j]
-                    x7 = A[r7 + j]
-                    q0 += x0 * x0
-                    q1 += x1 * x1
-                    q2 += x2 * x2
-                    q3 += x3 * x3
-                    q4 += x4 * x4
-                    q5 += x5 * x5
-                    q6 += x6 * x6
-                    q7 += x7 * x7
-            else:
-                for j in range(F):
-                    x0 = A[r0 + j]
-                    x1 = A[r1 + j]
-                    x2 = A[r2 + j]
-                    x3 = A[r3 + j]
-                    x4 = A[r4 + j]
-                    x5 = A[r5 + j]
-                    x6 = A[r6 + j]
-                    x7 = A[r7 + j]
-                    s0 += x0
-                    s1 += x1
-                    s2 += x2
-                    s3 += x3
-                    s4 += x4
-                    s5 += x5
-                    s6 += x6
-                    s7 += x7
-                    q0 += x0 * x0
-                    q1 += x1 * x1
-                    q2 += x2 * x2
-                    q3 += x3 * x3
-                    q4 += x4 * x4
-                    q5 += x5 * x5
-                    q6 += x6 * x6
-                    q7 += x7 * x7
-            ob = t * F + i0
-            for k in range(min(8, F - i0)):
-                if k < 4:
-                    s = s0 if k == 0 else (s1 if k == 1 else (s2 if k == 2 else s3))
-                    q = q0 if k == 0 else (q1 if k == 1 else (q2 if k == 2 else q3))
-                else:
-                    s = s4 if k == 4 else (s5 if k == 5 else (s6 if k == 6 else s7))
-                    q = q4 if k == 4 else (q5 if k == 5 else (q6 if k == 6 else q7))
-                if op == 31:
-                    tmp[ob + k] = s
-                elif op == 36:
-                    tmp[ob + k] = np.sqrt(q)
-                elif op == 52:
-                    tmp[ob + k] = s / F
-                else:
-                    mean = s / F
-                    tmp[ob + k] = np.sqrt(q / F - mean * mean)
-    _copy(tmp, V[o], T * F)
+        acc = tmp[t * F : t * F + F]
+        for j in range(F):
+            col = A[t * FF + j * F : t * FF + j * F + F]
+            uj = U[t * F + j]
+            for i in range(F):
+                acc[i] += col[i] * uj
+    _copy(tmp, V[o], TF)
 
 
 @njit(**_JIT)
 def matrix_rows(V, Mx, a, o, T, F, op):
     """OP35 column norms, OP36 row norms, OP52 row means, OP53 row stds (sums left to right).
-    One row at a time: the rows are independent, so the CPU overlaps their sums by itself (this
-    form, select included, measured faster than interleaved or sliced variants)."""
+    One row (or column) at a time: they are independent, so the CPU overlaps their sums by
+    itself (this form, select included, measured faster than interleaved or sliced variants, and
+    than summing whole stored columns at once for the row ops above F = 8)."""
     FF = F * F
     A = Mx[a]
     out = V[o]
+    by_row = F <= COLUMN_MAJOR_ABOVE
+    along = op != 35  # a row op sums along a row
+    # element (i, j) of the line summed: stride si between lines, sj along one
+    si, sj = (F, 1) if along == by_row else (1, F)
     for t in range(T):
         for i in range(F):
             acc = 0.0
             acc2 = 0.0
+            base = t * FF + i * si
             for j in range(F):
-                x = A[t * FF + j * F + i] if op == 35 else A[t * FF + i * F + j]
+                x = A[base + j * sj]
                 acc += x
                 acc2 += x * x
             if op == 35 or op == 36:
@@ -342,26 +328,33 @@ def matrix_rows(V, Mx, a, o, T, F, op):
 
 @njit(**_JIT)
 def broadcast(V, Mx, a, o, T, F, rows):
-    """OP32: M[i, j] = v[i] (columns are v); OP33 (``rows``): M[i, j] = v[j]."""
+    """OP32: M[i, j] = v[i] (columns are v); OP33 (``rows``): M[i, j] = v[j]. Stored by column
+    above F = 8: there OP32 copies v into every column and OP33 fills column j with v[j]."""
     FF = F * F
     U = V[a]
     out = Mx[o]
-    for t in range(T):
-        u = U[t * F : t * F + F]
-        for i in range(F):
-            orow = out[t * FF + i * F : t * FF + i * F + F]
-            if rows:
+    # whether each stored line (a row up to F = 8, a column above) is a copy of v
+    copies = rows if F <= COLUMN_MAJOR_ABOVE else not rows
+    if copies:
+        for t in range(T):
+            u = U[t * F : t * F + F]
+            for i in range(F):
+                line = out[t * FF + i * F : t * FF + i * F + F]
                 for j in range(F):
-                    orow[j] = u[j]
-            else:
-                x = u[i]
+                    line[j] = u[j]
+    else:
+        for t in range(T):
+            for i in range(F):
+                x = U[t * F + i]
+                line = out[t * FF + i * F : t * FF + i * F + F]
                 for j in range(F):
-                    orow[j] = x
+                    line[j] = x
 
 
 @njit(**_JIT)
 def transpose(Mx, a, o, tmp, T, F):
-    """OP37: M = transpose(M') (through ``tmp``: the output may be the input)."""
+    """OP37: M = transpose(M') (through ``tmp``: the output may be the input). The same loop for
+    either storage order: element ``(j, i)`` of the result is element ``(i, j)`` of the input."""
     FF = F * F
     A = Mx[a]
     for t in range(T):
@@ -373,22 +366,36 @@ def transpose(Mx, a, o, tmp, T, F):
 
 @njit(**_JIT)
 def matmul(Mx, a, b, o, tmp, T, F):
-    """OP43 for all tasks; every element sums its products in q order from 0.0, as the reference
-    does (through ``tmp``: the output may be an input). Loops run i-q-j with the row of sums in
-    ``tmp``: the inner loop runs along rows, so LLVM vectorises it (a row of sixteen register
-    accumulators at F=16 measured 1.6x slower, interleaved with the old build in one process)."""
+    """OP43 for all tasks: ``C[i, k] = sum_q A[i, q] B[q, k]``, every element summed in q order
+    from 0.0, as the reference does (through ``tmp``: the output may be an input). Up to F = 8
+    (stored by row) loops run i-q-k with the row of sums in ``tmp`` (a row of sixteen register
+    accumulators measured 1.6x slower); above it (stored by column) k-q-i: column k of C
+    accumulates column q of A times ``B[q, k]``. Either way the inner loop runs along stored
+    memory and LLVM vectorises it."""
     FF = F * F
     A = Mx[a]
     B = Mx[b]
     for i in range(T * FF):
         tmp[i] = 0.0
+    if F <= COLUMN_MAJOR_ABOVE:
+        for t in range(T):
+            base = t * FF
+            for i in range(F):
+                row = base + i * F
+                for q in range(F):
+                    x = A[row + q]
+                    col = base + q * F
+                    for j in range(F):
+                        tmp[row + j] += x * B[col + j]
+        _copy(tmp, Mx[o], T * FF)
+        return
     for t in range(T):
         base = t * FF
-        for i in range(F):
-            row = base + i * F
+        for k in range(F):
+            ccol = tmp[base + k * F : base + k * F + F]
             for q in range(F):
-                x = A[row + q]
-                col = base + q * F
-                for j in range(F):
-                    tmp[row + j] += x * B[col + j]
+                x = B[base + k * F + q]
+                acol = A[base + q * F : base + q * F + F]
+                for i in range(F):
+                    ccol[i] += acol[i] * x
     _copy(tmp, Mx[o], T * FF)

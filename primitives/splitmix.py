@@ -136,17 +136,25 @@ class DrawTable:
 
 
 @njit(**_JIT)
-def table_fill(dst, n, gauss, p0, p1, states, draws, filled, values, t):
-    """``dst[:n]`` from stream ``t``: uniforms ``p0 + (p1 - p0) u`` (``p0`` when ``p0 >= p1``,
-    the draw still made) or Gaussians ``p0 + p1 g``, exactly as ``n`` calls of
-    :func:`table_uniform` / :func:`table_gaussian` would; memoised draws are read in one loop."""
+def table_fill(dst, n, gauss, p0, p1, states, draws, filled, values, t, side=0):
+    """``n`` values from stream ``t`` into ``dst``: uniforms ``p0 + (p1 - p0) u`` (``p0`` when
+    ``p0 >= p1``, the draw still made) or Gaussians ``p0 + p1 g``, exactly as ``n`` calls of
+    :func:`table_uniform` / :func:`table_gaussian` would; memoised draws are read in one loop.
+    Draw ``k`` goes to ``dst[k]``; with ``side`` (a side x side matrix drawn row by row and
+    stored by column) to ``dst[(k % side) * side + k // side]``."""
     n0 = draws[t]
     i = 0
     if not gauss:
         if n0 + n <= filled[t]:
             if p0 >= p1:
                 for k in range(n):
-                    dst[k] = p0
+                    dst[k] = p0  # every element the same: the order does not matter
+            elif side > 0:
+                span = p1 - p0
+                row = values[t, 0, n0 : n0 + n]
+                for r in range(side):  # draw r * side + c is element (r, c), stored at c * side + r
+                    for c in range(side):
+                        dst[c * side + r] = p0 + span * row[r * side + c]
             else:
                 span = p1 - p0
                 row = values[t, 0, n0 : n0 + n]
@@ -155,19 +163,44 @@ def table_fill(dst, n, gauss, p0, p1, states, draws, filled, values, t):
             states[t] = states[t] + _U64(n) * GOLDEN
             draws[t] = n0 + n
             return
+        if side > 0:
+            for r in range(side):
+                for c in range(side):
+                    u = table_uniform(states, draws, filled, values, t)
+                    dst[c * side + r] = p0 if p0 >= p1 else p0 + (p1 - p0) * u
+            return
         for k in range(n):
             u = table_uniform(states, draws, filled, values, t)
             dst[k] = p0 if p0 >= p1 else p0 + (p1 - p0) * u
         return
+    # Gaussians: position counters (draw k + 1 goes ``step`` after draw k within a row, ``wrap``
+    # from a row's end to the next row's start)
+    step = side if side > 0 else 1
+    wrap = 1 - side * side + side if side > 0 else 1
+    width = side if side > 0 else n + 1
+    pos = 0
+    col = 0
     if n0 + 2 * n <= values.shape[2]:
         row = values[t, 1, n0 : n0 + 2 * n]
         while i < n:
             g = row[2 * i]
             if g == 0.0:
                 break
-            dst[i] = p0 + p1 * g
+            dst[pos] = p0 + p1 * g
             i += 1
+            col += 1
+            if col == width:
+                col = 0
+                pos += wrap
+            else:
+                pos += step
         states[t] = states[t] + _U64(2 * i) * GOLDEN
         draws[t] = n0 + 2 * i
-    for k in range(i, n):
-        dst[k] = p0 + p1 * table_gaussian(states, draws, filled, values, t)
+    for _ in range(i, n):
+        dst[pos] = p0 + p1 * table_gaussian(states, draws, filled, values, t)
+        col += 1
+        if col == width:
+            col = 0
+            pos += wrap
+        else:
+            pos += step

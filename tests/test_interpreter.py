@@ -93,6 +93,8 @@ CONFIGS = [
     (WELL_BEHAVED_OPS, 8, 4, EVAL_RMS, 3, 2.0, 0.5),
     (BLOW_UP_OPS, 10, 4, EVAL_RMS, 3, 100.0, 1.0),
     (BLOW_UP_OPS, 10, 2, EVAL_ACCURACY, 2, 100.0, 1.0),
+    (ALL_OPS, 10, 11, EVAL_RMS, 2, 100.0, 1.0),  # above F = 8 matrices are stored by column
+    (ALL_OPS, 8, 9, EVAL_ACCURACY, 2, 100.0, 1.0),
 ]
 PROGRAMS_PER_CONFIG = 30
 

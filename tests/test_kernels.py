@@ -36,6 +36,17 @@ def _same(a, b) -> bool:
                 and np.array_equal(np.isnan(a), np.isnan(b)))
 
 
+def _matrix(stored: np.ndarray, F: int) -> np.ndarray:
+    """A task's F x F matrix from its stored elements (by column above COLUMN_MAJOR_ABOVE)."""
+    M = stored.reshape(F, F)
+    return M.T if F > kernels.COLUMN_MAJOR_ABOVE else M
+
+
+def _stored(M: np.ndarray) -> np.ndarray:
+    """The stored elements of an F x F matrix (inverse of :func:`_matrix`)."""
+    return np.ravel(M.T if M.shape[0] > kernels.COLUMN_MAJOR_ABOVE else M)
+
+
 def _values(rng: np.random.Generator, shape) -> np.ndarray:
     x = rng.normal(size=shape)
     x[rng.random(shape) < 0.05] = 0.0
@@ -105,14 +116,19 @@ def _left_sum(values) -> float:
 
 @pytest.mark.parametrize("T", [1, 3, 4, 5, 9])
 @pytest.mark.parametrize("op", [34, 51, 55, 21, 27, 50, 54])
-def test_task_sums_sum_left_to_right(T, op):
-    rng = np.random.default_rng(T * 100 + op)
-    K = 7
+@pytest.mark.parametrize("side", [3, 9])  # matrices 3x3 (one task at a time) and 9x9 (interleaved)
+def test_task_sums_sum_left_to_right(T, op, side):
+    rng = np.random.default_rng(T * 100 + op + side)
+    matrix = op in (34, 51, 55)
+    F = side if matrix else 7
+    K = F * F if matrix else F
     X = rng.normal(size=(2, T * K))
     S = np.zeros((2, T))
     kernels.task_sums(S, X, 0, 1, 1, T, K, op)
     for t in range(T):
         x = X[0, t * K : t * K + K]
+        if matrix:  # summed row by row as the reference sums, whatever the storage order
+            x = _matrix(x, F).ravel()
         if op == 27:
             expected = _left_sum(x * X[1, t * K : t * K + K])
         elif op in (21, 34):
@@ -135,7 +151,7 @@ def test_matvec_rows_left_to_right(F, u_is_out):
     b, o = (1, 1) if u_is_out else (0, 1)
     expected = V.copy()
     for t in range(T):
-        M = Mx[0, t * F * F : (t + 1) * F * F].reshape(F, F)
+        M = _matrix(Mx[0, t * F * F : (t + 1) * F * F], F)
         u = V[b, t * F : (t + 1) * F]
         expected[o, t * F : (t + 1) * F] = [_left_sum(M[i] * u) for i in range(F)]
     kernels.row_sums(V, Mx, 0, b, o, T, F, 31, np.zeros(T * F * F + T * F))
@@ -150,10 +166,10 @@ def test_matmul_sums_in_q_order(F, a, b, o):
     Mx = rng.normal(size=(3, T * F * F))
     expected = Mx.copy()
     for t in range(T):
-        A = Mx[a, t * F * F : (t + 1) * F * F].reshape(F, F)
-        B = Mx[b, t * F * F : (t + 1) * F * F].reshape(F, F)
+        A = _matrix(Mx[a, t * F * F : (t + 1) * F * F], F)
+        B = _matrix(Mx[b, t * F * F : (t + 1) * F * F], F)
         C = [[_left_sum(A[i, q] * B[q, j] for q in range(F)) for j in range(F)] for i in range(F)]
-        expected[o, t * F * F : (t + 1) * F * F] = np.ravel(C)
+        expected[o, t * F * F : (t + 1) * F * F] = _stored(np.array(C))
     kernels.matmul(Mx, a, b, o, np.zeros(T * F * F + T * F), T, F)
     assert _same(Mx, expected)
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from primitives.interpreter import _run
+from primitives.kernels import COLUMN_MAJOR_ABOVE
 from primitives.memory import FIRST_OUT_ADDRESS, MATRIX, SCALAR, VECTOR
 from primitives.ops import OPS, PARTIAL_WRITE_OPS
 from primitives.rng import SALT_RANDOM_OPS, Stream, stream_start
@@ -49,7 +50,9 @@ def _task_value(bank: np.ndarray, kind: int, address: int, t: int, F: int):
         return float(bank[address, t])
     if kind == VECTOR:
         return bank[address, t * F:(t + 1) * F].copy()
-    return bank[address, t * F * F:(t + 1) * F * F].reshape(F, F).copy()
+    matrix = bank[address, t * F * F:(t + 1) * F * F].reshape(F, F)
+    # above COLUMN_MAJOR_ABOVE a task's matrix is stored column by column (kernels.matrix_index)
+    return (matrix.T if F > COLUMN_MAJOR_ABOVE else matrix).copy()
 
 
 def _address_cases(code: int) -> list[tuple[int, int, int]]:
@@ -71,7 +74,7 @@ def _address_cases(code: int) -> list[tuple[int, int, int]]:
 
 
 @pytest.mark.parametrize("T", [1, 3])
-@pytest.mark.parametrize("F", [1, 4, 7])
+@pytest.mark.parametrize("F", [1, 4, 7, 11])
 @pytest.mark.parametrize("code", [op.code for op in OPS], ids=[op.name for op in OPS])
 def test_kernel_equals_reference(code: int, F: int, T: int) -> None:
     op = OPS[code]
@@ -165,7 +168,7 @@ def test_every_op_is_covered() -> None:
 CONSTANT_INPUT_REDUCTIONS = [21, 34, 35, 36, 50, 51, 52, 53, 54, 55]
 
 
-@pytest.mark.parametrize("F", [1, 4, 7, 8])
+@pytest.mark.parametrize("F", [1, 4, 7, 8, 9])
 @pytest.mark.parametrize("code", CONSTANT_INPUT_REDUCTIONS,
                          ids=[OPS[c].name for c in CONSTANT_INPUT_REDUCTIONS])
 def test_reduction_of_constant_input_equals_reference_exactly(code: int, F: int) -> None:
