@@ -119,12 +119,17 @@ def scale(S, X, a, b, o, T, K, tmp):
 def task_sums(S, X, a, b, o, T, K, op):
     """Per-task sums over K elements, four tasks interleaved (each summed left to right):
     OP34 norm, OP51 mean, OP55 std (K = F*F, summed row by row as the reference does; above
-    F = 8 the matrix is stored by column, so that walks it with stride F; the vector forms OP21, OP27, OP50, OP54 also work, but at
-    K = F the dispatch's plain loops measured faster). Std is ``sqrt(E[x^2] - mean^2)``."""
+    F = 8 the matrix is stored by column, so that walks it with stride F; the vector forms
+    OP21, OP27, OP50, OP54 also work, but at K = F the dispatch's plain loops measured faster).
+    Std is ``sqrt(E[x^2] - mean^2)``."""
     A = X[a]
     B = X[b]
     matrix = op == 34 or op == 51 or op == 55
     F = int(np.sqrt(K)) if matrix else K
+    # the reference's order as `lines` runs of `length` elements, run r starting at
+    # r * line_step, consecutive elements `step` apart: a matrix row by row (stored by column
+    # here, above F = 8), a vector straight along
+    lines, length, line_step, step = (F, F, 1, F) if matrix else (1, K, 0, 1)
     if matrix and F <= COLUMN_MAJOR_ABOVE:
         # small matrices: one task at a time (measured faster at F=4 than four interleaved)
         for t in range(T):
@@ -158,67 +163,32 @@ def task_sums(S, X, a, b, o, T, K, op):
                 s1 += A[c1 + i] * B[c1 + i]
                 s2 += A[c2 + i] * B[c2 + i]
                 s3 += A[c3 + i] * B[c3 + i]
-        elif op == 21 or (op == 34 and not matrix):
-            for i in range(K):
-                x0 = A[c0 + i]
-                x1 = A[c1 + i]
-                x2 = A[c2 + i]
-                x3 = A[c3 + i]
-                s0 += x0 * x0
-                s1 += x1 * x1
-                s2 += x2 * x2
-                s3 += x3 * x3
-        elif op == 34:
-            for r in range(F):  # row by row, each left to right: element (r, c) at c * F + r
-                i = r
-                for _ in range(F):
+        else:
+            squares_only = op == 21 or op == 34
+            for r in range(lines):
+                i = r * line_step
+                for _ in range(length):
                     x0 = A[c0 + i]
                     x1 = A[c1 + i]
                     x2 = A[c2 + i]
                     x3 = A[c3 + i]
-                    s0 += x0 * x0
-                    s1 += x1 * x1
-                    s2 += x2 * x2
-                    s3 += x3 * x3
-                    i += F
-        elif matrix:
-            for r in range(F):
-                i = r
-                for _ in range(F):
-                    x0 = A[c0 + i]
-                    x1 = A[c1 + i]
-                    x2 = A[c2 + i]
-                    x3 = A[c3 + i]
-                    s0 += x0
-                    s1 += x1
-                    s2 += x2
-                    s3 += x3
+                    if not squares_only:
+                        s0 += x0
+                        s1 += x1
+                        s2 += x2
+                        s3 += x3
                     q0 += x0 * x0
                     q1 += x1 * x1
                     q2 += x2 * x2
                     q3 += x3 * x3
-                    i += F
-        else:
-            for i in range(K):
-                x0 = A[c0 + i]
-                x1 = A[c1 + i]
-                x2 = A[c2 + i]
-                x3 = A[c3 + i]
-                s0 += x0
-                s1 += x1
-                s2 += x2
-                s3 += x3
-                q0 += x0 * x0
-                q1 += x1 * x1
-                q2 += x2 * x2
-                q3 += x3 * x3
+                    i += step
         for k in range(min(4, T - t0)):
             s = s0 if k == 0 else (s1 if k == 1 else (s2 if k == 2 else s3))
             q = q0 if k == 0 else (q1 if k == 1 else (q2 if k == 2 else q3))
             if op == 27:
                 r = s
             elif op == 21 or op == 34:
-                r = np.sqrt(s)
+                r = np.sqrt(q)
             elif op == 50 or op == 51:
                 r = s / K
             else:

@@ -136,12 +136,18 @@ class DrawTable:
 
 
 @njit(**_JIT)
+def _drawn_to(k, side):
+    """Where draw ``k`` of a fill goes: ``k``, or for a ``side`` x ``side`` matrix drawn row by
+    row and stored by column, ``(k % side) * side + k // side``."""
+    return k if side == 0 else (k % side) * side + k // side
+
+
+@njit(**_JIT)
 def table_fill(dst, n, gauss, p0, p1, states, draws, filled, values, t, side=0):
     """``n`` values from stream ``t`` into ``dst``: uniforms ``p0 + (p1 - p0) u`` (``p0`` when
     ``p0 >= p1``, the draw still made) or Gaussians ``p0 + p1 g``, exactly as ``n`` calls of
     :func:`table_uniform` / :func:`table_gaussian` would; memoised draws are read in one loop.
-    Draw ``k`` goes to ``dst[k]``; with ``side`` (a side x side matrix drawn row by row and
-    stored by column) to ``dst[(k % side) * side + k // side]``."""
+    Draw ``k`` goes to ``dst[_drawn_to(k, side)]`` (``side`` > 0: a matrix stored by column)."""
     n0 = draws[t]
     i = 0
     if not gauss:
@@ -152,7 +158,8 @@ def table_fill(dst, n, gauss, p0, p1, states, draws, filled, values, t, side=0):
             elif side > 0:
                 span = p1 - p0
                 row = values[t, 0, n0 : n0 + n]
-                for r in range(side):  # draw r * side + c is element (r, c), stored at c * side + r
+                # the common case, without a division per draw: draw r * side + c is (r, c)
+                for r in range(side):
                     for c in range(side):
                         dst[c * side + r] = p0 + span * row[r * side + c]
             else:
@@ -163,7 +170,7 @@ def table_fill(dst, n, gauss, p0, p1, states, draws, filled, values, t, side=0):
             states[t] = states[t] + _U64(n) * GOLDEN
             draws[t] = n0 + n
             return
-        if side > 0:
+        if side > 0:  # without a division per draw (measured 2x faster than _drawn_to here)
             for r in range(side):
                 for c in range(side):
                     u = table_uniform(states, draws, filled, values, t)
@@ -173,34 +180,16 @@ def table_fill(dst, n, gauss, p0, p1, states, draws, filled, values, t, side=0):
             u = table_uniform(states, draws, filled, values, t)
             dst[k] = p0 if p0 >= p1 else p0 + (p1 - p0) * u
         return
-    # Gaussians: position counters (draw k + 1 goes ``step`` after draw k within a row, ``wrap``
-    # from a row's end to the next row's start)
-    step = side if side > 0 else 1
-    wrap = 1 - side * side + side if side > 0 else 1
-    width = side if side > 0 else n + 1
-    pos = 0
-    col = 0
+    # Gaussians: each draw costs far more than the index arithmetic of _drawn_to
     if n0 + 2 * n <= values.shape[2]:
         row = values[t, 1, n0 : n0 + 2 * n]
         while i < n:
             g = row[2 * i]
             if g == 0.0:
                 break
-            dst[pos] = p0 + p1 * g
+            dst[_drawn_to(i, side)] = p0 + p1 * g
             i += 1
-            col += 1
-            if col == width:
-                col = 0
-                pos += wrap
-            else:
-                pos += step
         states[t] = states[t] + _U64(2 * i) * GOLDEN
         draws[t] = n0 + 2 * i
-    for _ in range(i, n):
-        dst[pos] = p0 + p1 * table_gaussian(states, draws, filled, values, t)
-        col += 1
-        if col == width:
-            col = 0
-            pos += wrap
-        else:
-            pos += step
+    for k in range(i, n):
+        dst[_drawn_to(k, side)] = p0 + p1 * table_gaussian(states, draws, filled, values, t)
