@@ -18,6 +18,7 @@ from numba import njit
 from primitives.kernels import (
     COLUMN_MAJOR_ABOVE,
     broadcast,
+    elementwise16,
     ew_binary,
     ew_unary,
     matmul,
@@ -29,6 +30,7 @@ from primitives.kernels import (
     task_sums,
     transpose,
 )
+from primitives.simd import SIMD_F
 from primitives.splitmix import table_fill
 
 EVAL_RMS = 0
@@ -168,6 +170,16 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                 elif op == 15:
                     for t in range(T):
                         S[o, t] = 1.0 if S[a, t] >= 0.0 else 0.0
+                elif F == SIMD_F and ((op >= 16 and op <= 17) or op == 20 or op == 22
+                                      or (op >= 23 and op <= 26) or op == 30 or op == 38
+                                      or (op >= 39 and op <= 42) or op == 45 or op == 46
+                                      or op == 48 or op == 49):
+                    # F = 16: whole blocks, aliased or not (primitives.simd)
+                    if (op == 17 or op == 30 or op == 38 or (op >= 39 and op <= 42) or op == 46
+                            or op == 49):
+                        elementwise16(Mx, a, b, o, TFF, op)
+                    else:
+                        elementwise16(V, a, b, o, TF, op)
                 elif (op == 16 or op == 20 or op == 22) and o == a and F > _INLINE_F:
                     ew_unary(V, a, o, TF, op, tmp)
                 elif op == 16:
@@ -190,7 +202,9 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                         Mx[o, i] = abs(Mx[a, i])
                 # ---- vector ops (OP18-OP28) ----
                 elif op == 18:
-                    if F <= _INLINE_F or o != b:
+                    if F == SIMD_F:
+                        scale(S, V, a, b, o, T, F, tmp)
+                    elif F <= _INLINE_F or o != b:
                         for t in range(T):
                             s = S[a, t]
                             for f in range(t * F, t * F + F):

@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from primitives.simd import SIMD_F, binary16, matvec16, outer16, scale16, unary16
+
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 #: Matrices of side F above this are stored column by column (see the module docstring).
 COLUMN_MAJOR_ABOVE = 8
@@ -103,6 +105,11 @@ def ew_binary(X, a, b, o, n, op, tmp):
 @njit(**_JIT)
 def scale(S, X, a, b, o, T, K, tmp):
     """OP18 (K = F) / OP29 (K = F*F): ``X[o] = s * X[b]`` with task t's scalar ``s = S[a, t]``."""
+    if K == SIMD_F or K == SIMD_F * SIMD_F:
+        # F = 16: whole blocks, in place when o == b (primitives.simd)
+        for t in range(T):
+            scale16(S[a, t], X, b * T * K + t * K, X, o * T * K + t * K, K // SIMD_F)
+        return
     B = X[b]
     out = tmp if o == b else X[o]
     for t in range(T):
@@ -216,6 +223,10 @@ def outer(V, Mx, a, b, o, T, F):
                 for j in range(F):
                     orow[j] = x * w[j]
         return
+    if F == SIMD_F:
+        for t in range(T):
+            outer16(V, a * T * F + t * F, V, b * T * F + t * F, Mx, o * T * FF + t * FF)
+        return
     for t in range(T):
         u = U[t * F : t * F + F]
         for j in range(F):
@@ -252,6 +263,11 @@ def row_sums(V, Mx, a, b, o, T, F, op, tmp):
                     acc += A[row + j] * U[t * F + j]
                 tmp[t * F + i] = acc
         _copy(tmp, V[o], TF)
+        return
+    if F == SIMD_F:
+        # u may be the output: a task's block is stored after its last load (primitives.simd)
+        for t in range(T):
+            matvec16(Mx, a * T * FF + t * FF, V, b * TF + t * F, V, o * TF + t * F)
         return
     for i in range(TF):
         tmp[i] = 0.0
@@ -359,6 +375,14 @@ def matmul(Mx, a, b, o, tmp, T, F):
                         tmp[row + j] += x * B[col + j]
         _copy(tmp, Mx[o], T * FF)
         return
+    if F == SIMD_F:
+        # column k of C is A times column k of B (primitives.simd), into tmp: C may be A or B
+        for t in range(T):
+            for k in range(F):
+                matvec16(Mx, a * T * FF + t * FF, Mx, b * T * FF + t * FF + k * F, tmp,
+                         t * FF + k * F)
+        _copy(tmp, Mx[o], T * FF)
+        return
     for t in range(T):
         base = t * FF
         for k in range(F):
@@ -369,3 +393,45 @@ def matmul(Mx, a, b, o, tmp, T, F):
                 for i in range(F):
                     ccol[i] += acol[i] * x
     _copy(tmp, Mx[o], T * FF)
+
+
+@njit(**_JIT)
+def elementwise16(X, a, b, o, n, op):
+    """Elementwise vector or matrix ops at F = 16 (``n`` = T*F or T*F*F elements of rows ``a``,
+    ``b``, ``o`` of the bank ``X``) as whole blocks (:mod:`primitives.simd`), any of the three
+    rows the same: OP23-26 / OP39-42 (+ - * /), OP45/46 min, OP48/49 max, OP16/17 heaviside,
+    OP20/30 reciprocal, OP22/38 abs, each as its reference computes it."""
+    ia = a * n
+    ib = b * n
+    io = o * n
+    nb = n // SIMD_F
+    if op == 23:
+        binary16(23, X, ia, X, ib, X, io, nb)
+    elif op == 24:
+        binary16(24, X, ia, X, ib, X, io, nb)
+    elif op == 25:
+        binary16(25, X, ia, X, ib, X, io, nb)
+    elif op == 26:
+        binary16(26, X, ia, X, ib, X, io, nb)
+    elif op == 39:
+        binary16(39, X, ia, X, ib, X, io, nb)
+    elif op == 40:
+        binary16(40, X, ia, X, ib, X, io, nb)
+    elif op == 41:
+        binary16(41, X, ia, X, ib, X, io, nb)
+    elif op == 42:
+        binary16(42, X, ia, X, ib, X, io, nb)
+    elif op == 45:
+        binary16(45, X, ia, X, ib, X, io, nb)
+    elif op == 46:
+        binary16(46, X, ia, X, ib, X, io, nb)
+    elif op == 48:
+        binary16(48, X, ia, X, ib, X, io, nb)
+    elif op == 49:
+        binary16(49, X, ia, X, ib, X, io, nb)
+    elif op == 16 or op == 17:
+        unary16(16, X, ia, X, io, nb)
+    elif op == 20 or op == 30:
+        unary16(20, X, ia, X, io, nb)
+    else:  # 22, 38
+        unary16(22, X, ia, X, io, nb)

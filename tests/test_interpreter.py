@@ -95,6 +95,8 @@ CONFIGS = [
     (BLOW_UP_OPS, 10, 2, EVAL_ACCURACY, 2, 100.0, 1.0),
     (ALL_OPS, 10, 11, EVAL_RMS, 2, 100.0, 1.0),  # above F = 8 matrices are stored by column
     (ALL_OPS, 8, 9, EVAL_ACCURACY, 2, 100.0, 1.0),
+    (ALL_OPS, 10, 16, EVAL_RMS, 2, 100.0, 1.0),  # F = 16: the block kernels (primitives.simd)
+    (ALL_OPS, 8, 16, EVAL_ACCURACY, 2, 100.0, 1.0),
 ]
 PROGRAMS_PER_CONFIG = 30
 

@@ -107,6 +107,73 @@ def test_scale_any_aliasing(b, o):
     assert _same(X, expected)
 
 
+@pytest.mark.parametrize("op", [23, 24, 25, 26, 39, 40, 41, 42, 45, 46, 48, 49])
+@pytest.mark.parametrize("a,b,o", [(0, 1, 2), (0, 1, 0), (0, 1, 1), (0, 0, 0), (1, 1, 2)])
+@pytest.mark.parametrize("n", [16, 3 * 16, 2 * 256])
+def test_elementwise16_binary_any_aliasing(op, a, b, o, n):
+    """The F = 16 block kernel (primitives.simd): every lane the reference's operation on its
+    own element, whichever rows are the same memory (n = T*F or T*F*F elements)."""
+    rng = np.random.default_rng(op * 10 + a + b + o + n)
+    X = _values(rng, (3, n))
+    X[:, :8] = [[1.0, -0.0, 0.0, np.nan, -1.0, np.inf, 2.0, 0.0]] * 3  # equal pairs, signed zeros
+    X[1, :8] = [1.0, 0.0, -0.0, 1.0, np.nan, np.inf, -2.0, 5e-324]
+    expected = X.copy()
+    expected[o] = [_binary_ref(op, X[a, i], X[b, i]) for i in range(n)]
+    with np.errstate(all="ignore"):
+        kernels.elementwise16(X, a, b, o, n, op)
+    assert _same(X, expected)
+
+
+@pytest.mark.parametrize("op", [16, 17, 20, 30, 22, 38])
+@pytest.mark.parametrize("a,o", [(0, 1), (1, 1)])
+@pytest.mark.parametrize("n", [16, 2 * 256])
+def test_elementwise16_unary_any_aliasing(op, a, o, n):
+    rng = np.random.default_rng(op + 7 * a + n)
+    X = _values(rng, (2, n))
+    X[a, :6] = [0.0, -0.0, np.inf, -np.inf, 5e-324, -5e-324]
+    expected = X.copy()
+    with np.errstate(all="ignore"):
+        if op in (16, 17):
+            expected[o] = [1.0 if x > 0.0 else 0.0 for x in X[a]]
+        elif op in (20, 30):
+            expected[o] = [np.float64(1.0) / np.float64(x) for x in X[a]]
+        else:
+            expected[o] = [abs(x) for x in X[a]]
+        kernels.elementwise16(X, a, 0, o, n, op)
+    assert _same(X, expected)
+    if op in (22, 38):  # abs clears the sign bit of every element, NaN and -0.0 included
+        assert not np.signbit(X[o]).any()
+
+
+@pytest.mark.parametrize("K", [16, 256])
+@pytest.mark.parametrize("b,o", [(0, 1), (1, 1)])
+def test_scale16_any_aliasing(K, b, o):
+    rng = np.random.default_rng(K + b + o)
+    T = 3
+    S = _values(rng, (2, T))
+    X = _values(rng, (2, T * K))
+    expected = X.copy()
+    expected[o] = [S[1, i // K] * X[b, i] for i in range(T * K)]
+    kernels.scale(S, X, 1, b, o, T, K, np.zeros(T * K))
+    assert _same(X, expected)
+
+
+@pytest.mark.parametrize("F", [3, 11, 16])
+@pytest.mark.parametrize("a,b", [(0, 1), (0, 0)])
+def test_outer_product(F, a, b):
+    rng = np.random.default_rng(F + a + b)
+    T = 3
+    V = _values(rng, (2, T * F))
+    Mx = _values(rng, (2, T * F * F))
+    expected = Mx.copy()
+    for t in range(T):
+        u, w = V[a, t * F : (t + 1) * F], V[b, t * F : (t + 1) * F]
+        expected[1, t * F * F : (t + 1) * F * F] = _stored(np.array([[u[i] * w[j] for j in range(F)]
+                                                                       for i in range(F)]))
+    kernels.outer(V, Mx, a, b, 1, T, F)
+    assert _same(Mx, expected)
+
+
 def _left_sum(values) -> float:
     acc = 0.0
     for v in values:

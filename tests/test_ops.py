@@ -74,7 +74,7 @@ def _address_cases(code: int) -> list[tuple[int, int, int]]:
 
 
 @pytest.mark.parametrize("T", [1, 3])
-@pytest.mark.parametrize("F", [1, 4, 7, 11])
+@pytest.mark.parametrize("F", [1, 4, 7, 11, 16])  # 16: the block kernels (primitives.simd)
 @pytest.mark.parametrize("code", [op.code for op in OPS], ids=[op.name for op in OPS])
 def test_kernel_equals_reference(code: int, F: int, T: int) -> None:
     op = OPS[code]
@@ -168,7 +168,7 @@ def test_every_op_is_covered() -> None:
 CONSTANT_INPUT_REDUCTIONS = [21, 34, 35, 36, 50, 51, 52, 53, 54, 55]
 
 
-@pytest.mark.parametrize("F", [1, 4, 7, 8, 9])
+@pytest.mark.parametrize("F", [1, 4, 7, 8, 9, 16])
 @pytest.mark.parametrize("code", CONSTANT_INPUT_REDUCTIONS,
                          ids=[OPS[c].name for c in CONSTANT_INPUT_REDUCTIONS])
 def test_reduction_of_constant_input_equals_reference_exactly(code: int, F: int) -> None:
