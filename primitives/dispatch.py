@@ -30,7 +30,7 @@ from primitives.kernels import (
     task_sums,
     transpose,
 )
-from primitives.simd import SIMD_F
+from primitives.simd import SIMD_F, copy16, dot16
 from primitives.splitmix import table_fill
 
 EVAL_RMS = 0
@@ -55,6 +55,18 @@ def _const_index(f, size):
 @njit(**_JIT)
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(**_JIT)
+def _above_half(p):
+    """``1.0 if sigmoid(p) > 0.5 else 0.0``, without ``exp`` unless ``|p|`` is tiny: for
+    ``p > 1e-6``, ``1 + exp(-p) <= 2 - 9.9e-7`` and so ``sigmoid(p) >= 0.5 + 2.4e-7`` (likewise
+    below 0.5 for ``p < -1e-6``), far from any rounding; near 0 and for NaN the sigmoid decides."""
+    if p > 1e-6:
+        return 1.0
+    if p < -1e-6:
+        return 0.0
+    return 1.0 if sigmoid(p) > 0.5 else 0.0
 
 
 @njit(**_JIT)
@@ -91,8 +103,11 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                 row = order[t, ex] if mode == 1 else ex
                 # Indexed element by element: a row view of ``xs`` (a managed array) would cost
                 # an atomic reference count per example and task (measured: ~5% of bench C).
-                for f in range(F):
-                    V[0, t * F + f] = xs[t, row, f]
+                if F == SIMD_F:
+                    copy16(xs, (t * xs.shape[1] + row) * F, V, t * F)
+                else:
+                    for f in range(F):
+                        V[0, t * F + f] = xs[t, row, f]
                 S[0, t] = 0.0
         start = seg_start
         end = seg_mid
@@ -222,6 +237,9 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                         for f in range(t * F, t * F + F):
                             acc += V[a, f] * V[a, f]
                         S[o, t] = np.sqrt(acc)
+                elif op == 27 and F == SIMD_F:
+                    for t in range(T):
+                        S[o, t] = dot16(V, a * TF + t * F, V, b * TF + t * F)
                 elif op == 27:
                     for t in range(T):
                         acc = 0.0
@@ -360,7 +378,7 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                 if record:
                     preds[t, pred_offset + ex] = p
                 if eval_type == EVAL_ACCURACY:
-                    label = 1.0 if sigmoid(p) > 0.5 else 0.0
+                    label = _above_half(p)
                     if label == ys[t, ex]:
                         correct[t] += 1
                 else:

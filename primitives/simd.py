@@ -119,6 +119,20 @@ if config.DISABLE_JIT:
         for i in range(SIMD_F):
             out[o_at + i] = sums[i]
 
+    def dot16(A, a_at, B, b_at):
+        """``sum_i A[a_at + i] * B[b_at + i]`` over 16 elements, left to right from 0.0."""
+        A, B = A.reshape(-1), B.reshape(-1)
+        acc = 0.0
+        for i in range(SIMD_F):
+            acc += A[a_at + i] * B[b_at + i]
+        return acc
+
+    def copy16(src, s_at, dst, d_at):
+        """``dst[d_at + i] = src[s_at + i]`` for 16 elements."""
+        src, dst = src.reshape(-1), dst.reshape(-1)
+        for i in range(SIMD_F):
+            dst[d_at + i] = src[s_at + i]
+
     def outer16(U, u_at, W, w_at, out, o_at):
         """``out[o_at + 16 j + i] = U[u_at + i] * W[w_at + j]`` (column j is ``u * w[j]``)."""
         U, W, out = U.reshape(-1), W.reshape(-1), out.reshape(-1)
@@ -188,6 +202,37 @@ else:
                 x = builder.load(builder.gep(u, [ir.Constant(_I64, j)]))
                 acc = builder.fadd(acc, builder.fmul(column, _splat(builder, x)))
             _store(builder, acc, o)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    @intrinsic
+    def dot16(typingctx, A, a_at, B, b_at):
+        """OP27 at F = 16, one task: the 16 products in one block, then summed left to right
+        from 0.0 (``((0.0 + a0 b0) + a1 b1) + ...``, the reference's order)."""
+        sig = types.float64(A, a_at, B, b_at)
+
+        def codegen(context, builder, signature, args):
+            kinds = signature.args
+            x = _load(builder, _at(context, builder, kinds[0], args[0], args[1]))
+            y = _load(builder, _at(context, builder, kinds[2], args[2], args[3]))
+            products = builder.fmul(x, y)
+            acc = ir.Constant(_F64, 0.0)
+            for i in range(SIMD_F):
+                acc = builder.fadd(acc, builder.extract_element(products, ir.Constant(_I32, i)))
+            return acc
+
+        return sig, codegen
+
+    @intrinsic
+    def copy16(typingctx, src, s_at, dst, d_at):
+        """``dst[d_at + i] = src[s_at + i]`` for 16 elements (a task's features into ``v0``)."""
+        sig = types.void(src, s_at, dst, d_at)
+
+        def codegen(context, builder, signature, args):
+            kinds = signature.args
+            value = _load(builder, _at(context, builder, kinds[0], args[0], args[1]))
+            _store(builder, value, _at(context, builder, kinds[2], args[2], args[3]))
             return context.get_dummy_value()
 
         return sig, codegen

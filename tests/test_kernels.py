@@ -6,6 +6,9 @@ aliasing of its output and inputs; the memoised draws must equal the plain Split
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -323,3 +326,33 @@ def test_draw_tables_are_bounded():
     for k in range(interpreter.DRAW_TABLES_KEPT + 3):
         interpreter.draw_table(np.array([k], np.uint64), 0)
     assert len(interpreter._draw_tables) == interpreter.DRAW_TABLES_KEPT
+
+
+# ---- the validation decision of accuracy tasks ----------------------------------------------------
+
+
+def _sigmoid_above_half(p: float) -> float:
+    """The executor's decision, with the exp the kernel calls: the C library's when jitted, NumPy's
+    ufunc under ``NUMBA_DISABLE_JIT=1`` (they may differ by an ulp, which decides at ``|p|`` near
+    1e-16)."""
+    if numba.config.DISABLE_JIT:
+        with np.errstate(all="ignore"):
+            e = np.exp(-np.float64(p))
+    else:
+        try:
+            e = math.exp(-p)
+        except OverflowError:
+            e = math.inf
+    return 1.0 if 1.0 / (1.0 + e) > 0.5 else 0.0
+
+
+@settings(max_examples=400, deadline=None)
+@given(p=st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                   st.floats(-1e-5, 1e-5), st.floats(-1e-15, 1e-15),
+                   st.sampled_from([1e-6, -1e-6, 0.0, -0.0, 5e-324, -5e-324, 1.1e-16, -1.1e-16])))
+def test_label_without_exp_is_the_sigmoid_decision(p):
+    """Validation labels ``sigmoid(p) > 0.5`` without calling exp when ``|p| > 1e-6``: the same
+    decision for every double, NaN, infinities and values around the cut included."""
+    from primitives.dispatch import _above_half
+
+    assert _above_half(p) == _sigmoid_above_half(p), p
