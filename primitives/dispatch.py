@@ -98,16 +98,18 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
             n_active += 1
     n_steps = 1 if mode == 0 else xs.shape[1]
     for ex in range(n_steps):
-        if mode != 0:
+        if mode != 0 and F == SIMD_F:
+            for t in range(T):
+                row = order[t, ex] if mode == 1 else ex
+                copy16(xs, (t * xs.shape[1] + row) * F, V, t * F)  # one block (primitives.simd)
+                S[0, t] = 0.0
+        elif mode != 0:
             for t in range(T):
                 row = order[t, ex] if mode == 1 else ex
                 # Indexed element by element: a row view of ``xs`` (a managed array) would cost
                 # an atomic reference count per example and task (measured: ~5% of bench C).
-                if F == SIMD_F:
-                    copy16(xs, (t * xs.shape[1] + row) * F, V, t * F)
-                else:
-                    for f in range(F):
-                        V[0, t * F + f] = xs[t, row, f]
+                for f in range(F):
+                    V[0, t * F + f] = xs[t, row, f]
                 S[0, t] = 0.0
         start = seg_start
         end = seg_mid
