@@ -5,11 +5,12 @@ At F = 16 a vector is 16 doubles and a matrix, stored by column above F = 8
 run 16 elements at a time, and at that length the loop's bookkeeping (bounds of the slice, the
 run-time overlap check that lets LLVM vectorise, the remainder) costs more than the four vector
 instructions of its body; an aliased elementwise op (``m1 = m1 + m0``) fails the overlap check and
-runs one element at a time. Here each kernel is written in LLVM IR over ``<16 x double>`` values
-(one column or one vector per value): ``M u`` keeps its 16 running row sums in one value across the
-16 columns, an outer product stores 16 columns, an elementwise op loads, computes and stores one
-block after another. LLVM lowers a ``<16 x double>`` to whatever the CPU has (two AVX-512 registers,
-four AVX2 ones, eight SSE2 ones), so nothing here assumes a SIMD width.
+runs one element at a time. Here each kernel is written in LLVM IR over whole blocks of 16 doubles
+(one column or one vector), held as four ``<4 x double>`` pieces: ``M u`` keeps its 16 running row
+sums in one block across the 16 columns, an outer product stores 16 columns, an elementwise op
+loads, computes and stores one block after another. LLVM lowers a piece to one AVX2 register (on
+AVX-512 CPUs too: 512-bit instructions would lower the whole core's clock, the Python around the
+kernels included) or two SSE2 ones, so nothing here assumes a SIMD width.
 
 Bit-identical by construction, on every CPU: each lane is one output element, computed by the same
 IEEE operations in the same order as the reference (:mod:`primitives.ops`): ``(M u)[i] = ((0.0 +
@@ -37,10 +38,16 @@ SIMD_F = 16
 BINARY_OPS = (23, 24, 25, 26, 39, 40, 41, 42, 45, 46, 48, 49)
 UNARY_OPS = (16, 17, 20, 30, 22, 38)
 
+#: A block is held as pieces of this many lanes: 256 bits, what AVX2 has and what LLVM prefers on
+#: AVX-512 CPUs. A <16 x double> value would be lowered to 512-bit instructions there, whose
+#: frequency licence slows the whole core, the Python around the kernels included (measured:
+#: whole linear-demo runs ~6-20% slower with them, although the kernels themselves were faster).
+PIECE = 4
 _F64 = ir.DoubleType()
 _I64 = ir.IntType(64)
 _I32 = ir.IntType(32)
-_BLOCK = ir.VectorType(_F64, SIMD_F)
+_PIECE = ir.VectorType(_F64, PIECE)
+_PIECES = SIMD_F // PIECE
 
 
 def _at(context, builder, array_type, array, offset):
@@ -51,21 +58,36 @@ def _at(context, builder, array_type, array, offset):
 
 
 def _load(builder, pointer):
-    return builder.load(builder.bitcast(pointer, _BLOCK.as_pointer()), align=8)
+    """The 16 doubles at ``pointer`` as a block: a list of ``<4 x double>`` pieces, in order."""
+    return [builder.load(builder.bitcast(builder.gep(pointer, [ir.Constant(_I64, k * PIECE)]),
+                                         _PIECE.as_pointer()), align=8) for k in range(_PIECES)]
 
 
-def _store(builder, value, pointer):
-    builder.store(value, builder.bitcast(pointer, _BLOCK.as_pointer()), align=8)
+def _store(builder, block, pointer):
+    for k, piece in enumerate(block):
+        builder.store(piece, builder.bitcast(builder.gep(pointer, [ir.Constant(_I64, k * PIECE)]),
+                                             _PIECE.as_pointer()), align=8)
+
+
+def _constant(value):
+    return [ir.Constant(_PIECE, [value] * PIECE)] * _PIECES
 
 
 def _splat(builder, x):
-    one = builder.insert_element(ir.Constant(_BLOCK, ir.Undefined), x, ir.Constant(_I32, 0))
-    mask = ir.Constant(ir.VectorType(_I32, SIMD_F), [0] * SIMD_F)
-    return builder.shuffle_vector(one, ir.Constant(_BLOCK, ir.Undefined), mask)
+    """``x`` in every lane of one piece (a block of it is that piece repeated)."""
+    one = builder.insert_element(ir.Constant(_PIECE, ir.Undefined), x, ir.Constant(_I32, 0))
+    mask = ir.Constant(ir.VectorType(_I32, PIECE), [0] * PIECE)
+    return builder.shuffle_vector(one, ir.Constant(_PIECE, ir.Undefined), mask)
+
+
+def _each(function, *blocks):
+    """``function`` applied piece by piece to blocks (lists of pieces) or single pieces."""
+    pieces = [b if isinstance(b, list) else [b] * _PIECES for b in blocks]
+    return [function(*args) for args in zip(*pieces, strict=True)]
 
 
 def _binary(builder, op, x, y):
-    """``x op y`` per lane, as the reference of ``op`` computes it (x = in1, y = in2)."""
+    """``x op y`` per lane of two pieces, as the reference of ``op`` computes it (x = in1, y = in2)."""
     if op in (23, 39):
         return builder.fadd(x, y)
     if op in (24, 40):
@@ -86,17 +108,18 @@ def _binary(builder, op, x, y):
 
 
 def _unary(builder, op, x):
-    """``f(x)`` per lane: heaviside ``x > 0``, reciprocal ``1 / x``, abs (the sign bit cleared)."""
+    """``f(x)`` per lane of a piece: heaviside ``x > 0``, reciprocal ``1 / x``, abs (the sign bit
+    cleared)."""
     if op in (16, 17):
-        ones = ir.Constant(_BLOCK, [1.0] * SIMD_F)
-        zeros = ir.Constant(_BLOCK, [0.0] * SIMD_F)
+        ones = ir.Constant(_PIECE, [1.0] * PIECE)
+        zeros = ir.Constant(_PIECE, [0.0] * PIECE)
         return builder.select(builder.fcmp_ordered(">", x, zeros), ones, zeros)
     if op in (20, 30):
-        return builder.fdiv(ir.Constant(_BLOCK, [1.0] * SIMD_F), x)
+        return builder.fdiv(ir.Constant(_PIECE, [1.0] * PIECE), x)
     if op in (22, 38):
-        bits = ir.VectorType(_I64, SIMD_F)
-        magnitude = ir.Constant(bits, [0x7FFFFFFFFFFFFFFF] * SIMD_F)
-        return builder.bitcast(builder.and_(builder.bitcast(x, bits), magnitude), _BLOCK)
+        bits = ir.VectorType(_I64, PIECE)
+        magnitude = ir.Constant(bits, [0x7FFFFFFFFFFFFFFF] * PIECE)
+        return builder.bitcast(builder.and_(builder.bitcast(x, bits), magnitude), _PIECE)
     raise ValueError(f"not a unary elementwise op: {op}")
 
 
@@ -196,11 +219,11 @@ else:
             m = _at(context, builder, kinds[0], args[0], args[1])
             u = _at(context, builder, kinds[2], args[2], args[3])
             o = _at(context, builder, kinds[4], args[4], args[5])
-            acc = ir.Constant(_BLOCK, [0.0] * SIMD_F)
+            acc = _constant(0.0)
             for j in range(SIMD_F):
                 column = _load(builder, builder.gep(m, [ir.Constant(_I64, j * SIMD_F)]))
-                x = builder.load(builder.gep(u, [ir.Constant(_I64, j)]))
-                acc = builder.fadd(acc, builder.fmul(column, _splat(builder, x)))
+                x = _splat(builder, builder.load(builder.gep(u, [ir.Constant(_I64, j)])))
+                acc = _each(builder.fadd, acc, _each(builder.fmul, column, x))
             _store(builder, acc, o)
             return context.get_dummy_value()
 
@@ -216,10 +239,11 @@ else:
             kinds = signature.args
             x = _load(builder, _at(context, builder, kinds[0], args[0], args[1]))
             y = _load(builder, _at(context, builder, kinds[2], args[2], args[3]))
-            products = builder.fmul(x, y)
+            products = _each(builder.fmul, x, y)
             acc = ir.Constant(_F64, 0.0)
             for i in range(SIMD_F):
-                acc = builder.fadd(acc, builder.extract_element(products, ir.Constant(_I32, i)))
+                lane = ir.Constant(_I32, i % PIECE)
+                acc = builder.fadd(acc, builder.extract_element(products[i // PIECE], lane))
             return acc
 
         return sig, codegen
@@ -249,9 +273,8 @@ else:
             w = _at(context, builder, kinds[2], args[2], args[3])
             o = _at(context, builder, kinds[4], args[4], args[5])
             for j in range(SIMD_F):
-                x = builder.load(builder.gep(w, [ir.Constant(_I64, j)]))
-                _store(builder, builder.fmul(u, _splat(builder, x)),
-                       builder.gep(o, [ir.Constant(_I64, j * SIMD_F)]))
+                x = _splat(builder, builder.load(builder.gep(w, [ir.Constant(_I64, j)])))
+                _store(builder, _each(builder.fmul, u, x), builder.gep(o, [ir.Constant(_I64, j * SIMD_F)]))
             return context.get_dummy_value()
 
         return sig, codegen
@@ -268,7 +291,7 @@ else:
             o = _at(context, builder, kinds[3], args[3], args[4])
             with _blocks(builder, args[5]) as loop:
                 at = builder.mul(loop.index, ir.Constant(_I64, SIMD_F))
-                value = builder.fmul(s, _load(builder, builder.gep(b, [at])))
+                value = _each(builder.fmul, s, _load(builder, builder.gep(b, [at])))
                 _store(builder, value, builder.gep(o, [at]))
             return context.get_dummy_value()
 
@@ -292,7 +315,8 @@ else:
                 at = builder.mul(loop.index, ir.Constant(_I64, SIMD_F))
                 x = _load(builder, builder.gep(a, [at]))
                 y = _load(builder, builder.gep(b, [at]))
-                _store(builder, _binary(builder, code, x, y), builder.gep(o, [at]))
+                _store(builder, _each(lambda p, q: _binary(builder, code, p, q), x, y),
+                       builder.gep(o, [at]))
             return context.get_dummy_value()
 
         return sig, codegen
@@ -312,8 +336,8 @@ else:
             o = _at(context, builder, kinds[3], args[3], args[4])
             with _blocks(builder, args[5]) as loop:
                 at = builder.mul(loop.index, ir.Constant(_I64, SIMD_F))
-                _store(builder, _unary(builder, code, _load(builder, builder.gep(a, [at]))),
-                       builder.gep(o, [at]))
+                block = _load(builder, builder.gep(a, [at]))
+                _store(builder, _each(lambda p: _unary(builder, code, p), block), builder.gep(o, [at]))
             return context.get_dummy_value()
 
         return sig, codegen
