@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import collections
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
+from replay_d import capture  # this folder's other script (on sys.path when run as a script)
 
 import evolve.scoring as scoring
-from evolve.bench import SCENARIOS, SEARCH_SCENARIOS, random_programs, scenario_tasks
-from evolve.campaign import start_campaign
+from evolve.bench import SCENARIOS, random_programs, scenario_tasks
 from primitives.interpreter import EVAL_TYPE_CODES, evaluate_batch
 from primitives.liveness import OP_TABLE, live_mask
 from primitives.ops import OPS
@@ -32,22 +30,9 @@ NAMES = {op.code: op.name for op in OPS}
 
 
 def captured_full_evaluations(individuals: int) -> list[tuple]:
-    """(code, data, bounds, arrays, kwargs) of every full evaluation in bench D's search."""
-    calls = []
-    original = scoring.evaluate_batch
-
-    def recording(code, data, bounds, *arrays, **kwargs):
-        if not kwargs.get("record"):
-            calls.append((code.copy(), data.copy(), bounds.copy(), arrays, dict(kwargs)))
-        return original(code, data, bounds, *arrays, **kwargs)
-
-    scoring.evaluate_batch = recording
-    try:
-        with tempfile.TemporaryDirectory() as run_dir:
-            start_campaign(SEARCH_SCENARIOS["D"].config(individuals), Path(run_dir), quiet=True).run()
-    finally:
-        scoring.evaluate_batch = original
-    # the search's own tasks (select and final checks run on other task counts, far less often)
+    """(code, data, bounds, arrays, kwargs) of every full evaluation on the search tasks in bench
+    D's search (select and final checks run on other task counts, far less often)."""
+    calls = [c for c in capture(individuals) if not c[4].get("record")]
     search_tasks = collections.Counter(c[3][0].shape[0] for c in calls).most_common(1)[0][0]
     return [c for c in calls if c[3][0].shape[0] == search_tasks]
 

@@ -26,6 +26,7 @@ from evolve.campaign import start_campaign
 
 
 def capture(individuals: int) -> list[tuple]:
+    """(code, data, bounds, task arrays, kwargs) of every interpreter call of bench D's search."""
     calls = []
     original = scoring.evaluate_batch
 
