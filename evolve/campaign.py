@@ -275,9 +275,7 @@ class Campaign:
             notify_warming(self)
             self.warm_up()
             self._session_start = time.monotonic()
-            # select-check seconds count from here, as the campaign's clock does (scoring the
-            # success baseline in __init__ is where a process first loads the kernels)
-            self.context.select_seconds = 0.0
+            self.context.select_seconds = 0.0  # timed from here, as the clock (not __init__'s kernel load)
             if c.budget_minutes:  # the evaluator stops a long batch when the budget ends
                 self.evaluator.deadline = self._session_start + 60.0 * c.budget_minutes - self.prior_seconds
             if self.experiment == 0:

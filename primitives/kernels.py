@@ -106,7 +106,8 @@ def ew_binary(X, a, b, o, n, op, tmp):
 def scale(S, X, a, b, o, T, K, tmp):
     """OP18 (K = F) / OP29 (K = F*F): ``X[o] = s * X[b]`` with task t's scalar ``s = S[a, t]``."""
     if K == SIMD_F or K == SIMD_F * SIMD_F:
-        # F = 16: whole blocks, in place when o == b (primitives.simd)
+        # whole blocks, in place when o == b (primitives.simd): F = 16's vectors and matrices,
+        # and F = 4's matrices (K = 16), an elementwise product either way
         for t in range(T):
             scale16(S[a, t], X, b * T * K + t * K, X, o * T * K + t * K, K // SIMD_F)
         return
