@@ -7,7 +7,8 @@ The public Python API (imported on first use, so ``import evolve`` stays light):
   reads a finished run directory;
 - :class:`EvolvedClassifier`, :class:`EvolvedRegressor`: scikit-learn estimators whose ``fit``
   discovers an algorithm for ``X, y``;
-- :func:`load_estimator`: a run directory's algorithm as a scikit-learn estimator;
+- :func:`load_estimator`: a run directory's algorithm as a scikit-learn estimator, built from
+  data (:class:`DiscoveredClassifier`, :class:`DiscoveredRegressor`; nothing in the run is executed);
 - :func:`load_config`, :class:`Config`, :class:`Progress` (what ``on_progress`` receives).
 """
 
@@ -21,7 +22,9 @@ _EXPORTS = {
     "CampaignResult": "evolve.api",
     "EvolvedClassifier": "evolve.estimators",
     "EvolvedRegressor": "evolve.estimators",
-    "load_estimator": "evolve.inspect.estimator",
+    "load_estimator": "evolve.estimators",
+    "DiscoveredClassifier": "evolve.estimators",
+    "DiscoveredRegressor": "evolve.estimators",
     "load_config": "evolve.config",
     "Config": "evolve.config",
     "Progress": "evolve.progress",

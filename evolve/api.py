@@ -20,6 +20,7 @@ from pathlib import Path
 from evolve.config import Config, apply_overrides, config_from_dict, config_to_dict, load_source
 from evolve.errors import ConfigError
 from primitives.program import Program
+from problems.files import read_text
 
 
 @dataclasses.dataclass
@@ -41,8 +42,8 @@ class CampaignResult:
 
     def estimator(self, **params):
         """The discovered algorithm as an unfitted scikit-learn estimator (see
-        :func:`evolve.inspect.estimator.load_estimator`)."""
-        from evolve.inspect.estimator import load_estimator
+        :func:`evolve.estimators.discovered.load_estimator`)."""
+        from evolve.estimators.discovered import load_estimator
 
         return load_estimator(self.run_dir, **params)
 
@@ -120,7 +121,7 @@ def read_result(run_dir: str | Path, summary: dict | None = None) -> CampaignRes
     run_dir = Path(run_dir)
     if summary is None:
         try:
-            summary = json.loads((run_dir / "summary.json").read_text())
+            summary = json.loads(read_text(run_dir / "summary.json", what="run file"))
         except (OSError, ValueError) as error:
             raise ConfigError(f"{run_dir}: no readable summary.json ({error})") from None
     program = pruned = None

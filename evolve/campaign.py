@@ -113,7 +113,10 @@ class Campaign:
         self.prior_seconds = 0.0
         self.progress: ProgressLog | None = None
         self.progress_rows = 0
-        self._stop_signal = False
+        self._stop_signal = 0  # the number of the SIGINT/SIGTERM that stopped the search
+        # A library re-raises the signal once the run is checkpointed and written (Ctrl-C in a
+        # notebook raises KeyboardInterrupt; SIGTERM ends a script); the CLI reports it instead.
+        self.reraise_signals = True
         self._session_start: float | None = None  # run() starts the clock after warm-up
         self.listeners: list[ProgressCallback] = []  # called with a Progress every progress tick
         self.strategy: Strategy = Islands(self) if c.campaign.islands > 1 else OnePopulation(self)
@@ -249,20 +252,29 @@ class Campaign:
         self.strategy.open()
 
     def run(self) -> dict:
-        """Run until success, budget or interruption; write results; return the summary."""
+        """Run until success, budget or interruption; write results; return the summary.
+
+        Stopped by SIGINT or SIGTERM, the run is checkpointed and its results written first;
+        then, unless ``reraise_signals`` is off (the CLI), SIGINT raises ``KeyboardInterrupt``
+        and SIGTERM ``SystemExit(143)``, so a library caller is stopped as the signal meant."""
         self.strategy.open()
         self.strategy.warm()
         try:
-            return self._run()
+            summary = self._run()
         finally:
             self.strategy.close()
+        if self._stop_signal and self.reraise_signals:
+            if self._stop_signal == signal.SIGINT:
+                raise KeyboardInterrupt(f"campaign interrupted; resume with `evolve resume {self.run_dir}`")
+            raise SystemExit(128 + int(self._stop_signal))
+        return summary
 
     def _run(self) -> dict:
         c = self.config.campaign
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
         def _handler(signum, frame):
-            self._stop_signal = True
+            self._stop_signal = signum
 
         for sig in previous:
             try:
@@ -403,6 +415,10 @@ def start_campaign(config: Config, run_dir: Path, quiet: bool = False,
     if config.campaign.islands == 1 and config.campaign.executor != "serial" and not quiet:
         print(f"note: campaign.islands = 1: one population runs in this process "
               f"(campaign.executor = {config.campaign.executor!r} runs islands)", file=sys.stderr)
+    if config.campaign.workers > 1 and config.campaign.executor == "serial" and not quiet:
+        print(f"note: campaign.workers = {config.campaign.workers} with campaign.executor = "
+              "'serial': the islands run one after the other in this process (set "
+              "campaign.executor = 'processes' or 'dask' to use the workers)", file=sys.stderr)
     atomic_write_text(run_dir / "config.toml", to_toml(config))
     campaign.progress = ProgressLog(run_dir / "progress.csv")
     campaign.checkpoint()  # the start record: a run killed in its first seconds resumes from here

@@ -18,6 +18,7 @@ from pathlib import Path
 from evolve.config import Config
 from evolve.errors import ConfigError
 from evolve.store import write_json
+from problems.files import read_text
 
 DATA_PRESET = "dataset"
 
@@ -105,7 +106,7 @@ def tuned_comparison(config: Config, run_dir: Path, summary: dict) -> dict:
 
 def _read_json(path: Path) -> dict | None:
     try:
-        value = json.loads(path.read_text())
+        value = json.loads(read_text(path, what="run file"))
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None

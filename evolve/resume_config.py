@@ -9,6 +9,7 @@ from pathlib import Path
 from evolve import checkpoint_fields as fields
 from evolve.config import Config, config_from_dict, read_toml
 from evolve.errors import CheckpointError, ConfigError
+from problems.files import UnreadableFileError, read_text
 
 
 def run_config(path: Path) -> Config:
@@ -16,9 +17,9 @@ def run_config(path: Path) -> Config:
     if not path.is_file():
         raise CheckpointError(f"{path.parent}: not a run directory (no config.toml)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path}: unreadable ({type(exc).__name__})") from None
+        text = read_text(path, what="run config")
+    except UnreadableFileError as exc:
+        raise CheckpointError(str(exc)) from None
     return config_from_dict(read_toml(text, str(path)))
 
 

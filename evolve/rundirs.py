@@ -24,6 +24,9 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from problems.files import UnreadableFileError, read_npz
+from problems.files import read_text as bounded_read_text
+
 STALE_SECONDS = 120.0  # a cold compile on a busy machine can take a minute before the first row
 MAX_DEPTH = 4  # how deep below a given directory runs are looked for
 MAX_BYTES = 64 * 1024 * 1024  # a file larger than this is not read (a dashboard must stay light)
@@ -59,10 +62,8 @@ class RunInfo:
 def read_text(path: Path) -> str | None:
     """The file's text, or ``None`` if it is missing, unreadable or too large."""
     try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
-            return None
-        return path.read_text(errors="replace")
-    except OSError:
+        return bounded_read_text(path, limit=MAX_BYTES, what="run file", errors="replace")
+    except UnreadableFileError:
         return None
 
 
@@ -174,19 +175,16 @@ def find_experiments(roots: list[Path], max_depth: int = MAX_DEPTH) -> list[Path
 
 
 def checkpoint_meta(run_dir: Path) -> dict:
-    """The small JSON block of ``checkpoint.npz`` (the whole archive is not read), or ``{}``."""
-    import numpy as np
+    """The small JSON block of ``checkpoint.npz`` (no other member is inflated), or ``{}``."""
 
     path = run_dir / "checkpoint.npz"
     try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+        arrays = read_npz(path, limit=MAX_BYTES, what="checkpoint", names=frozenset({"meta"}))
+        if "meta" not in arrays:
             return {}
-        with np.load(path, allow_pickle=False) as data:
-            if "meta" not in data.files:
-                return {}
-            meta = json.loads(data["meta"].tobytes().decode())
-    except Exception:  # being replaced, truncated, or not a checkpoint at all
-        return {}
+        meta = json.loads(arrays["meta"].tobytes().decode())
+    except (UnreadableFileError, ValueError, UnicodeDecodeError, RecursionError):
+        return {}  # being replaced, truncated, or not a checkpoint at all
     return meta if isinstance(meta, dict) else {}
 
 

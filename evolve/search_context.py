@@ -31,6 +31,7 @@ from primitives.ops import OPS_BY_NAME
 from primitives.program import Program, validate
 from primitives.rng import Stream
 from primitives.text import parse_program
+from problems.files import UnreadableFileError, read_text
 
 COST_REFERENCE = "nn_2layer"
 """The algorithm ``evaluation.max_cost_ratio`` is a ratio of (its cost on the search tasks)."""
@@ -65,9 +66,9 @@ def load_program(name: str, field: str) -> Program:
             + (" (or random, no_op)" if field == "algorithm.initial" else "")
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{field} = {name!r}: cannot read it as program text ({type(exc).__name__})") from None
+        text = read_text(path, what=f"{field} =")
+    except UnreadableFileError as exc:
+        raise ConfigError(str(exc)) from None
     return parse_program(text, source=f"{field} = {name}")
 
 

@@ -11,14 +11,12 @@ text).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import tempfile
 import time
-import tokenize
-import zipfile
-import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from primitives.memory import MAX_MEMORY, MemorySpec, ProgramError
 from primitives.program import Program
 from primitives.text import format_program
 from primitives.validate import check_arrays
+from problems.files import ARCHIVE_LIMIT, DATA_LIMIT, UnreadableFileError, read_npz, read_text
 
 _ANY_MEMORY = MemorySpec(*MAX_MEMORY)
 
@@ -110,9 +109,9 @@ class ProgressLog:
         rows: list[list[str]] = []
         if keep_rows is not None and self.path.exists():
             try:  # rows a reader cannot take (not UTF-8, a huge field) are not kept
-                with self.path.open(newline="", encoding="utf-8", errors="replace") as handle:
-                    rows = [row for row in csv.reader(handle)][1 : 1 + keep_rows]
-            except csv.Error:
+                text = read_text(self.path, limit=DATA_LIMIT, what="progress log", errors="replace")
+                rows = list(csv.reader(io.StringIO(text, newline="")))[1 : 1 + keep_rows]
+            except (csv.Error, UnreadableFileError):
                 rows = []
             rows = [row for row in rows if len(row) == len(PROGRESS_COLUMNS)]
         buffer = io.StringIO()
@@ -170,11 +169,31 @@ def programs_from_arrays(
     return programs
 
 
+def checkpoint_digest(meta: dict, arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the checkpoint's content: the metadata (canonical JSON, without its own
+    ``sha256`` field) and every array's name, dtype, shape and bytes, names in sorted order.
+
+    It detects a checkpoint edited so that it still parses (a changed fitness, a swapped
+    population row); it is not a signature: whoever edits the arrays can recompute it."""
+    digest = hashlib.sha256()
+    body = {k: v for k, v in meta.items() if k != "sha256"}
+    digest.update(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"\0{name}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
 def save_checkpoint(run_dir: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``checkpoint.npz`` atomically; the previous one becomes ``checkpoint.prev.npz``."""
+    """Write ``checkpoint.npz`` atomically; the previous one becomes ``checkpoint.prev.npz``.
+
+    The metadata carries ``sha256``, :func:`checkpoint_digest` of everything else."""
     buffer = io.BytesIO()
     payload = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    payload["meta"] = np.frombuffer(json.dumps({"version": CHECKPOINT_VERSION, **meta}).encode(), dtype=np.uint8)
+    full_meta = {"version": CHECKPOINT_VERSION, **meta}
+    full_meta["sha256"] = checkpoint_digest(full_meta, payload)
+    payload["meta"] = np.frombuffer(json.dumps(full_meta).encode(), dtype=np.uint8)
     np.savez(buffer, **payload)
     run_dir = Path(run_dir)
     current = run_dir / CHECKPOINT
@@ -187,16 +206,27 @@ def save_checkpoint(run_dir: Path, meta: dict, arrays: dict[str, np.ndarray]) ->
 
 
 def _read_checkpoint(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(meta, arrays)`` of one checkpoint file, or :class:`CheckpointError` saying why not:
+    not a regular file, too large, not an npz, a member that is not a plain array, no or
+    unparsable metadata, another version, or content that does not match its checksum."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        meta = json.loads(arrays.pop("meta").tobytes().decode())
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError,
-            RecursionError, MemoryError, zlib.error, NotImplementedError, SyntaxError,
-            tokenize.TokenError) as exc:  # NumPy parses a .npy header with ast/tokenize
-        raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
+        arrays = read_npz(path, limit=ARCHIVE_LIMIT, what="checkpoint")
+    except UnreadableFileError as exc:
+        raise CheckpointError(f"{exc}") from None
+    raw = arrays.pop("meta", None)
+    if raw is None:
+        raise CheckpointError(f"checkpoint {str(path)!r}: has no 'meta' member; not a checkpoint")
+    try:
+        meta = json.loads(raw.tobytes().decode())
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r}: its 'meta' member is not JSON ({type(exc).__name__})") from None
     if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(f"{path}: not a version-{CHECKPOINT_VERSION} checkpoint")
+        raise CheckpointError(f"checkpoint {str(path)!r}: not a version-{CHECKPOINT_VERSION} checkpoint")
+    recorded = meta.get("sha256")
+    if recorded is not None and recorded != checkpoint_digest(meta, arrays):
+        raise CheckpointError(
+            f"checkpoint {str(path)!r}: its content does not match its SHA-256 (edited or damaged)")
     return meta, arrays
 
 

@@ -34,6 +34,7 @@ from numba import njit
 
 from primitives.dispatch import EVAL_ACCURACY, EVAL_RMS, run_phase
 from primitives.dispatch import run as _run  # noqa: F401  (the op tests' entry point)
+from primitives.executor import DEFAULT_MAX_ABS_ERROR
 from primitives.fec_hash import hash_predictions as _hash_predictions
 from primitives.liveness import OP_TABLE, compact
 from primitives.splitmix import (
@@ -54,7 +55,6 @@ from primitives.splitmix import (
 from primitives.unmanaged import unmanaged as _unmanaged
 
 EVAL_TYPE_CODES = {"rms": EVAL_RMS, "accuracy": EVAL_ACCURACY}
-DEFAULT_MAX_ABS_ERROR = 100.0
 #: Random-op draws memoised per task (uniforms and Gaussians): 8192 covers the Setup of any program
 #: of the shipped presets (a matrix Gaussian set at F=16 takes 512 draws); later draws are computed.
 DRAW_TABLE_SIZE = 8192

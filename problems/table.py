@@ -35,9 +35,13 @@ from pathlib import Path
 import numpy as np
 
 from problems.base import ProblemError
+from problems.files import DATA_LIMIT, read_bytes, read_npy, read_npz
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "missing"})
 MAX_CATEGORIES = 50
+# Standardizing a column squares its values: beyond this magnitude the squares (and the variance)
+# overflow to infinity, so such a value is refused with the file and column named.
+MAX_MAGNITUDE = 1e150
 TEXT_SUFFIXES = {".csv": None, ".tsv": "\t", ".tab": "\t", ".txt": None}
 BINARY_SUFFIXES = (".parquet", ".pq", ".npy", ".npz")
 _SNIFF_BYTES = 65536
@@ -60,12 +64,7 @@ class Table:
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of the file's bytes (hex): recorded in a run's config, checked when it is read."""
     digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as error:
-        raise ProblemError(f"data file {str(path)!r}: cannot read: {error.strerror or error}") from None
+    digest.update(read_bytes(path, limit=DATA_LIMIT, what="data file"))
     return digest.hexdigest()
 
 
@@ -98,7 +97,7 @@ def _as_float(cell: object) -> float | None:
 
 def _read_text(path: Path, delimiter: str | None) -> tuple[list[str], list[list[object]]]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_bytes(path, limit=DATA_LIMIT, what="data file").decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ProblemError(
             f"data file {str(path)!r}: not UTF-8 text (byte {error.start}); save it as UTF-8 CSV"
@@ -139,20 +138,19 @@ def _read_parquet(path: Path) -> tuple[list[str], list[list[object]]]:
             f"data file {str(path)!r}: reading Parquet needs pyarrow (`pip install pyarrow`), "
             "or save the table as CSV"
         ) from None
+    data = read_bytes(path, limit=DATA_LIMIT, what="data file")
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(io.BytesIO(data))
     except Exception as error:  # pyarrow raises its own error types for a bad file
         raise ProblemError(f"data file {str(path)!r}: not a readable Parquet file: {error}") from None
     return [str(name) for name in table.column_names], [col.to_pylist() for col in table.columns]
 
 
 def _read_numpy(path: Path) -> tuple[list[str], list[list[object]]]:
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise ProblemError(
-            f"data file {str(path)!r}: not a readable NumPy file without pickles: {error}"
-        ) from None
+    if path.suffix.lower() == ".npy":
+        loaded = read_npy(path, limit=DATA_LIMIT, what="data file")
+    else:
+        loaded = read_npz(path, limit=DATA_LIMIT, what="data file")
     if isinstance(loaded, np.ndarray):  # .npy: a 2-D array, columns named "0", "1", ...
         if loaded.ndim != 2:
             raise ProblemError(
@@ -160,26 +158,24 @@ def _read_numpy(path: Path) -> tuple[list[str], list[list[object]]]:
             )
         return [str(i) for i in range(loaded.shape[1])], [loaded[:, i].tolist()
                                                             for i in range(loaded.shape[1])]
-    with loaded:  # .npz: 1-D arrays are columns; a 2-D array X gives columns X0, X1, ...
-        header, columns = [], []
-        for key in loaded.files:
-            array = loaded[key]
-            if array.dtype.kind not in "biufUS":
-                raise ProblemError(
-                    f"data file {str(path)!r}: array {key!r} has dtype {array.dtype}; numbers or "
-                    "strings expected"
-                )
-            if array.ndim == 1:
-                header.append(key)
-                columns.append(array.tolist())
-            elif array.ndim == 2:
-                header += [f"{key}{i}" for i in range(array.shape[1])]
-                columns += [array[:, i].tolist() for i in range(array.shape[1])]
-            else:
-                raise ProblemError(
-                    f"data file {str(path)!r}: array {key!r} has shape {array.shape}; 1-D columns "
-                    "or a 2-D feature matrix expected"
-                )
+    header, columns = [], []  # .npz: 1-D arrays are columns; a 2-D array X gives columns X0, ...
+    for key, array in loaded.items():
+        if array.dtype.kind not in "biufUS":
+            raise ProblemError(
+                f"data file {str(path)!r}: array {key!r} has dtype {array.dtype}; numbers or "
+                "strings expected"
+            )
+        if array.ndim == 1:
+            header.append(key)
+            columns.append(array.tolist())
+        elif array.ndim == 2:
+            header += [f"{key}{i}" for i in range(array.shape[1])]
+            columns += [array[:, i].tolist() for i in range(array.shape[1])]
+        else:
+            raise ProblemError(
+                f"data file {str(path)!r}: array {key!r} has shape {array.shape}; 1-D columns "
+                "or a 2-D feature matrix expected"
+            )
     if not header:
         raise ProblemError(f"data file {str(path)!r}: the .npz holds no arrays")
     lengths = {len(column) for column in columns}
@@ -193,7 +189,7 @@ def _read_numpy(path: Path) -> tuple[list[str], list[list[object]]]:
 def read_columns(path: str | Path) -> tuple[list[str], list[list[object]]]:
     """(column names, columns of cells) of a table file; ProblemError for anything unreadable."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ProblemError(f"data file {str(path)!r}: no such file")
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
@@ -227,6 +223,15 @@ def _resolve_target(path: str, header: list[str], target: str) -> int:
     raise ProblemError(f"data file {path!r}: no column {target!r}; columns: {shown}")
 
 
+def _check_magnitude(path: str, name: str, numbers: list) -> None:
+    big = next((i for i, v in enumerate(numbers) if v is not None and abs(v) > MAX_MAGNITUDE), None)
+    if big is not None:
+        raise ProblemError(
+            f"data file {path!r}, column {name!r}: value {numbers[big]!r} is too large to "
+            f"standardize; magnitudes up to {MAX_MAGNITUDE:g} are allowed (rescale the column)"
+        )
+
+
 def encode(path: str, header: list[str], columns: list[list[object]], target: str,
            categorical: str, missing: str) -> Table:
     """The encoded :class:`Table` (see the module docstring for the rules)."""
@@ -243,6 +248,8 @@ def encode(path: str, header: list[str], columns: list[list[object]], target: st
         )
     numeric_target = [_as_float(cell) for cell in target_cells]
     target_numeric = all(value is not None for value in numeric_target)
+    if target_numeric:
+        _check_magnitude(path, target_name, numeric_target)
     target_values = tuple(numeric_target) if target_numeric else tuple(
         str(cell).strip() for cell in target_cells)
     blocks, names, report = [], [], {"dropped_constant": [], "one_hot": {}, "missing": {}}
@@ -266,6 +273,7 @@ def encode(path: str, header: list[str], columns: list[list[object]], target: st
                 )
             report["missing"][name] = missing_rows
         if is_numeric:
+            _check_magnitude(path, name, numbers)
             blocks.append(np.array([np.nan if _is_missing(c) else _as_float(c) for c in cells]))
             names.append(name)
             continue

@@ -94,6 +94,7 @@ def test_resume_equals_uninterrupted(tmp_path):
         if campaign.individuals >= 2000:
             campaign._stop_signal = True
 
+    campaign.reraise_signals = False  # as the CLI does: report the stop, raise nothing
     campaign._step = step_then_stop
     summary = campaign.run()
     assert summary["stopped_by"] == "interrupted"
@@ -265,6 +266,7 @@ def test_nsga2_campaign_writes_a_pareto_front_and_resumes_exactly(tmp_path):
         if campaign.individuals >= 600:
             campaign._stop_signal = True
 
+    campaign.reraise_signals = False  # as the CLI does: report the stop, raise nothing
     campaign._step = step_then_stop
     campaign.run()
     resume_campaign(part, quiet=True)[0].run()

@@ -230,7 +230,7 @@ DATA_ERRORS = {
     "epochs fraction": (_set("num_train_epochs", np.array(1.5)), ["'num_train_epochs'", "1.5"]),
     "epochs string": (_set("num_train_epochs", np.array("2")), ["'num_train_epochs'", "'2'"]),
     "object array": (_set("train_x", np.array([None, 1], dtype=object)),
-                     ["'train_x'", "cannot be read", "pickle"]),
+                     ["'train_x'", "without pickles", "no pickles"]),
 }
 
 

@@ -1,7 +1,8 @@
-"""The exported estimator is a real scikit-learn estimator (issue 18, deliverable 4).
+"""The estimators of a discovered program are real scikit-learn estimators.
 
-``parametrize_with_checks`` runs every check of scikit-learn's estimator suite on the exported
-classifier (logistic regression by SGD, ``logistic_sgd``) and regressor (``linear_sgd``); no check
+``parametrize_with_checks`` runs every check of scikit-learn's estimator suite on the data-built
+classifier and regressor (:mod:`evolve.estimators.discovered`) and on the exported module's
+(logistic regression by SGD, ``logistic_sgd``, and ``linear_sgd``); the two give the same bits. No check
 is skipped by hand and none is marked as an expected failure (no ``_xfail_checks`` tag). Two
 checks skip themselves unless the environment allows them: the DataFrame check needs pandas (in
 the ``test`` extra) and the array-API check needs ``SCIPY_ARRAY_API=1`` before SciPy is imported,
@@ -14,6 +15,7 @@ import pickle
 
 import numpy as np
 import pytest
+from exported import load_module
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -21,7 +23,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from evolve.inspect.estimator import estimator_source, load_module
+from evolve.estimators import DiscoveredClassifier, DiscoveredRegressor
+from evolve.inspect.estimator import estimator_source
 from evolve.inspect.prune import prune
 from evolve.reference_programs import load_algorithm
 
@@ -35,9 +38,29 @@ CLASSIFIER = _module("logistic_sgd", "accuracy", features_size=8, epochs=3).Disc
 REGRESSOR = _module("linear_sgd", "rms", features_size=8, epochs=3).DiscoveredAlgorithm
 
 
-@parametrize_with_checks([CLASSIFIER(), REGRESSOR()])
+@parametrize_with_checks([CLASSIFIER(), REGRESSOR(),
+                          DiscoveredClassifier(features_size=8, epochs=3),
+                          DiscoveredRegressor(features_size=8, epochs=3)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("algorithm", ["logistic_sgd", "nn_2layer", "linear_sgd"])
+def test_data_built_estimator_gives_the_exported_modules_bits(algorithm):
+    """The estimator run as data and the exported module's run as source agree exactly."""
+    X, y = load_wine(return_X_y=True)
+    kind = "accuracy" if algorithm == "logistic_sgd" else "rms"
+    params = {"features_size": 6, "epochs": 2, "n_projections": 2}
+    module = _module(algorithm, kind, **params)
+    if kind == "accuracy":
+        ours = DiscoveredClassifier(algorithm=algorithm, **params).fit(X, y)
+        theirs = module.DiscoveredAlgorithm().fit(X, y)
+        np.testing.assert_array_equal(ours.decision_function(X), theirs.decision_function(X))
+    else:
+        target = X[:, 0] * 2.0 - X[:, 3]
+        ours = DiscoveredRegressor(algorithm=algorithm, **params).fit(X[:, 1:], target)
+        theirs = module.DiscoveredAlgorithm().fit(X[:, 1:], target)
+        np.testing.assert_array_equal(ours.predict(X[:, 1:]), theirs.predict(X[:, 1:]))
 
 
 def test_pipeline_cross_val_score_and_grid_search():
@@ -118,7 +141,8 @@ def test_array_api_check_runs_too(tmp_path):
         "from functools import partial\n"
         "from sklearn.utils.estimator_checks import check_array_api_input\n"
         "from evolve.reference_programs import load_algorithm\n"
-        "from evolve.inspect.estimator import estimator_source, load_module\n"
+        "from evolve.inspect.estimator import estimator_source\n"
+        "from exported import load_module\n"
         "from evolve.inspect.prune import prune\n"
         "for algo, kind in (('logistic_sgd', 'accuracy'), ('linear_sgd', 'rms')):\n"
         "    m = load_module(estimator_source(prune(load_algorithm(algo)), eval_type=kind,\n"
@@ -128,6 +152,7 @@ def test_array_api_check_runs_too(tmp_path):
         "print('ok')\n"
     )
     env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(__file__), env.get("PYTHONPATH", "")])
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=300, env=env)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]

@@ -84,6 +84,7 @@ def test_lineage_survives_resume(tmp_path):
         if part.individuals >= 2000:
             part._stop_signal = True
 
+    part.reraise_signals = False  # as the CLI does: report the stop, raise nothing
     part._step = step_then_stop
     assert part.run()["stopped_by"] == "interrupted"
     resumed, warnings = resume_campaign(tmp_path / "part", quiet=True)
@@ -138,6 +139,7 @@ def test_corrupt_lineage_in_checkpoints_is_a_clear_error(tmp_path):
         if campaign.individuals >= 800:
             campaign._stop_signal = True
 
+    campaign.reraise_signals = False  # as the CLI does: report the stop, raise nothing
     campaign._step = step_then_stop
     campaign.run()
     corrupted = 0

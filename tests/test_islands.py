@@ -166,6 +166,7 @@ def test_resume_equals_the_uninterrupted_run(tmp_path, serial_outcome):
         rounds.append(1)
         campaign._stop_signal = len(rounds) == 2
 
+    campaign.reraise_signals = False  # as the CLI does: report the stop, raise nothing
     campaign._step = step_then_interrupt
     first = campaign.run()
     assert first["stopped_by"] == "interrupted" and first["individuals"] == 500
@@ -495,6 +496,7 @@ def interrupted_island_run(tmp_path_factory) -> Path:
         step()
         campaign._stop_signal = campaign.strategy.round == 2
 
+    campaign.reraise_signals = False  # as the CLI does: report the stop, raise nothing
     campaign._step = step_then_interrupt
     campaign.run()
     return run_dir

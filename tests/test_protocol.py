@@ -222,6 +222,7 @@ def test_resume_with_the_protocol_options_equals_uninterrupted(tmp_path):
         if campaign.individuals >= 1100:
             campaign._stop_signal = True
 
+    campaign.reraise_signals = False  # as the CLI does: report the stop, raise nothing
     campaign._step = step_then_stop
     assert campaign.run()["stopped_by"] == "interrupted"
     resumed, warnings = resume_campaign(part, quiet=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from primitives.interpreter import DEFAULT_MAX_ABS_ERROR
 from primitives.memory import MIN_MEMORY, MemorySpec, ProgramError
 from primitives.program import Program, validate
 from primitives.text import parse_program
+from problems.files import DATA_LIMIT, UnreadableFileError, read_npz, read_text
 from problems.registry import get_tasks, make_suite
 from problems.task import EVAL_TYPES, SPLITS, Task
 
@@ -123,11 +123,9 @@ def load_program(name: str) -> tuple[Program, str]:
     if not path.is_file():
         raise EvolveError(f"program {name!r}: not a file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise EvolveError(f"program {name!r}: not UTF-8 text ({error.reason})") from error
-    except OSError as error:
-        raise EvolveError(f"program {name!r}: cannot be read ({error.strerror})") from error
+        text = read_text(path, what="program")
+    except UnreadableFileError as error:
+        raise EvolveError(str(error)) from None
     return parse_program(text, source=name), name
 
 
@@ -188,50 +186,24 @@ def group_tasks(tasks: Sequence[Task]) -> tuple[list[TaskBatch], list[np.ndarray
 def load_tasks_npz(path: str | Path) -> TaskBatch:
     """Read and validate a tasks ``.npz``; every problem is a DataError naming key, value, rule."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"tasks file {str(path)!r}: no such file")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        arrays = read_npz(path, limit=DATA_LIMIT, what="tasks file")
+    except UnreadableFileError as error:
+        raise DataError(f"{error}; write it with numpy.savez (numeric arrays, no pickles)") from None
+    keys = list(arrays)
+    unknown = sorted(set(keys) - set(DATA_KEYS) - set(OPTIONAL_DATA_KEYS))
+    if unknown:
         raise DataError(
-            f"tasks file {str(path)!r} is not a valid .npz archive ({type(error).__name__}: "
-            f"{_one_line(error)}); write it with numpy.savez"
-        ) from error
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(
-            f"tasks file {str(path)!r} holds a single array, not an .npz archive with keys "
-            f"{', '.join(DATA_KEYS)}; write it with numpy.savez"
+            f"tasks file {str(path)!r}: unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(DATA_KEYS + OPTIONAL_DATA_KEYS)}"
         )
-    with archive:
-        keys = list(archive.files)
-        unknown = sorted(set(keys) - set(DATA_KEYS) - set(OPTIONAL_DATA_KEYS))
-        if unknown:
-            raise DataError(
-                f"tasks file {str(path)!r}: unknown key(s) {', '.join(map(repr, unknown))}; "
-                f"allowed: {', '.join(DATA_KEYS + OPTIONAL_DATA_KEYS)}"
-            )
-        missing = [key for key in DATA_KEYS if key not in keys]
-        if missing:
-            raise DataError(
-                f"tasks file {str(path)!r}: missing key(s) {', '.join(map(repr, missing))}; "
-                f"required: {', '.join(DATA_KEYS)}"
-            )
-        arrays = {key: _read_member(path, archive, key) for key in keys}
-    return tasks_from_arrays(arrays, str(path))
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or "unreadable"
-
-
-def _read_member(path: Path, archive, key: str) -> np.ndarray:
-    try:
-        return np.asarray(archive[key])
-    except Exception as error:  # a corrupt or pickled member: zlib, zip, format or pickle errors
+    missing = [key for key in DATA_KEYS if key not in keys]
+    if missing:
         raise DataError(
-            f"tasks file {str(path)!r}: key {key!r} cannot be read ({type(error).__name__}: "
-            f"{_one_line(error)}); arrays must be numeric (no object arrays, no pickles)"
-        ) from error
+            f"tasks file {str(path)!r}: missing key(s) {', '.join(map(repr, missing))}; "
+            f"required: {', '.join(DATA_KEYS)}"
+        )
+    return tasks_from_arrays(arrays, str(path))
 
 
 def tasks_from_arrays(arrays: dict[str, np.ndarray], source: str = "<arrays>") -> TaskBatch:

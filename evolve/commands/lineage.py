@@ -8,6 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from problems.files import read_text
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lineage", help="ancestors of the best program: mutations and fitness")
@@ -39,7 +41,7 @@ def _threshold(run_dir: Path) -> float | None:
     import json
 
     try:
-        value = json.loads((run_dir / "summary.json").read_text()).get("success_threshold")
+        value = json.loads(read_text(run_dir / "summary.json", what="run file")).get("success_threshold")
     except (OSError, ValueError, AttributeError):
         return None
     return float(value) if isinstance(value, (int, float)) else None

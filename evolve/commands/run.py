@@ -16,6 +16,7 @@ from evolve.config import (
 )
 from evolve.data import is_data_run, write_data_report
 from evolve.errors import ConfigError
+from problems.files import read_text
 
 DEFAULT_ROOT = Path("results")
 
@@ -81,11 +82,15 @@ def resolve_config(args: argparse.Namespace):
             overrides.append(f"{path}={json.dumps(value)}")
     config = config_from_dict(apply_overrides(load_source(source), overrides))
     workers = getattr(args, "workers", None)
-    if workers and workers > 1 and config.campaign.islands == 1:
-        # One island per worker: ``--workers N`` alone parallelises a one-population config.
-        overrides.append(f"campaign.islands={workers}")
-        if args.executor is None and config.campaign.executor == "serial":
-            overrides.append('campaign.executor="processes"')
+    if workers and workers > 1:
+        if config.campaign.islands == 1:
+            # One island per worker: ``--workers N`` alone parallelises a one-population config.
+            overrides.append(f"campaign.islands={workers}")
+        if config.campaign.executor == "serial":
+            if args.executor == "serial":
+                raise ConfigError(f"--workers {workers} with --executor serial: the serial executor "
+                                  "runs in this one process; use --executor processes or dask")
+            overrides.append('campaign.executor="processes"')  # workers need worker processes
         config = config_from_dict(apply_overrides(load_source(source), overrides))
     return config
 
@@ -106,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"evolve run {config.name}: seed {config.seed}, results in {run_dir}", file=sys.stderr)
     if is_data_run(config):
         write_data_report(config, run_dir)
+    campaign.reraise_signals = False  # the CLI reports an interruption and exits itself
     summary = campaign.run()
     code = _report(summary, run_dir, args.quiet)
     _data_comparison(config, run_dir, summary, args.quiet)
@@ -147,7 +153,7 @@ def check_out_dir(run_dir: Path) -> None:
 
 def _interrupted(path: Path) -> bool:
     try:
-        return json.loads(path.read_text(encoding="utf-8")).get("stopped_by") == "interrupted"
+        return json.loads(read_text(path, what="run file")).get("stopped_by") == "interrupted"
     except (OSError, ValueError, AttributeError, RecursionError):
         return False
 
@@ -160,6 +166,7 @@ def resume(args: argparse.Namespace) -> int:
         print(f"evolve resume: warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(f"evolve resume: continuing {args.run_dir} at {campaign.individuals} individuals", file=sys.stderr)
+    campaign.reraise_signals = False
     summary = campaign.run()
     code = _report(summary, args.run_dir, args.quiet)
     _data_comparison(campaign.config, args.run_dir, summary, args.quiet)

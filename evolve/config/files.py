@@ -10,6 +10,7 @@ from typing import Any
 from evolve.config.schema import Config, deep_copy
 from evolve.config.validation import config_from_dict
 from evolve.errors import ConfigError
+from problems.files import UnreadableFileError, read_text
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -70,9 +71,9 @@ def load_source(source: str) -> dict:
             f"{source!r} is neither a preset ({', '.join(preset_names())}) nor a TOML file"
         )
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source}: cannot read: {exc}") from None
+        text = read_text(path, what="config file")
+    except UnreadableFileError as exc:
+        raise ConfigError(str(exc)) from None
     return read_toml(text, source)
 
 

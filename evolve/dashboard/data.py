@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from evolve.rundirs import MAX_BYTES, read_config, read_csv_rows, read_json, read_text, run_info
+from problems.files import read_npz
 
 _HOF_HEADER = re.compile(r"^#\s*rank\s+(\d+)\s+fitness\s+(\S+)")
 _PARETO_HEADER = re.compile(r"^#\s*point\s+(\d+)\s+fitness\s+(\S+)\s+size\s+(\d+)")
@@ -40,11 +41,8 @@ def _programs_from_checkpoint(run_dir: Path) -> tuple[Any, list[tuple[float, Any
 
     path = run_dir / "checkpoint.npz"
     try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
-            return None, []
-        with np.load(path, allow_pickle=False) as data:
-            wanted = [k for k in data.files if k.startswith(("candidate_", "hof_"))]
-            arrays = {k: data[k] for k in wanted}
+        arrays = read_npz(path, limit=MAX_BYTES, what="checkpoint")
+        arrays = {k: v for k, v in arrays.items() if k.startswith(("candidate_", "hof_"))}
         candidate = programs_from_arrays(arrays, "candidate")[0] if "candidate_sizes" in arrays else None
         hof = programs_from_arrays(arrays, "hof") if "hof_sizes" in arrays else []
         fitness = arrays.get("hof_fitness", np.zeros(len(hof))).tolist()

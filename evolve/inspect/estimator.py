@@ -1,34 +1,25 @@
-"""A discovered program as a real scikit-learn estimator: the source of a standalone module.
+"""A discovered program as the source of a standalone estimator module (``evolve export --to python``).
 
 The module holds the program's executor (:func:`evolve.inspect.export.export_python`, NumPy only,
 as a private ``_Core`` class) and, around it, an estimator class deriving from scikit-learn's
 ``BaseEstimator`` and ``ClassifierMixin``/``RegressorMixin`` when scikit-learn is installed (small
-stand-ins otherwise). It prepares data as the ``dataset`` suite prepares a task
-(``problems/dataset.py``): columns standardized with the fit data's statistics, projected by a
-seeded Gaussian ``P ~ N(0, 1)^(D x F) / sqrt(D)`` to ``features_size`` dims (``None``: no
-projection) and standardized again; a regression target standardized (predictions mapped back).
-``n_projections`` independent projections are trained and their predictions averaged (the search
-scored the program over many random projections; one is one draw of them). Classification with
-more than two classes trains one binary model per class pair (one-vs-one) and votes, ties broken
-by the summed confidences as scikit-learn's ``OneVsOneClassifier`` does.
+stand-ins otherwise), with the behaviour of :mod:`evolve.estimators.discovered` (data prepared as
+the ``dataset`` suite prepares a task, ``n_projections`` projections averaged, one-vs-one for more
+than two classes, each row predicted from the trained memory).
 
-Prediction differs from evolution's validation pass in one way: each row is predicted from the
-memory as training left it (Predict's writes to memory are discarded after every row), so a
-prediction never depends on which rows came before it — scikit-learn requires that (predicting
-a subset or a reordering gives the same values). Evolution's validation lets Predict carry memory
-from one validation example to the next, as AutoML-Zero's executor does.
+Every string that comes from a run (its directory's name, the math) is written as a Python
+literal (``repr``), never between quotes pasted by hand, so no name can end a string and run as
+code. This module only *writes* source: loading a run's estimator in this process
+(:func:`evolve.estimators.discovered.load_estimator`) builds it from data and executes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import sys
 import textwrap
 from pathlib import Path
 from string import Template
 
-from evolve.inspect.export import export_python
+from evolve.inspect.export import docstring_literal, export_python
 from primitives.interpreter import DEFAULT_MAX_ABS_ERROR
 from primitives.memory import MemorySpec
 from primitives.program import Program
@@ -292,8 +283,7 @@ def estimator_source(
     if not class_name.isidentifier() or class_name.startswith("_"):
         raise ValueError(f"class name {class_name!r}: must be a public Python identifier")
     core = export_python(program, eval_type=eval_type, memory=memory, max_abs_error=max_abs_error,
-                         class_name="_Core")
-    core = core[core.index('"""', 3) + 3:]  # drop the core module's docstring: ours replaces it
+                         class_name="_Core", docstring=False)
     classifier = eval_type == "accuracy"
     kind = "classifier" if classifier else "regressor"
     about = (f"``{class_name}``: a scikit-learn {kind} (fit / predict"
@@ -302,7 +292,7 @@ def estimator_source(
              f"{'ClassifierMixin' if classifier else 'RegressorMixin'} and validates input as "
              "scikit-learn does. To unpickle a fitted estimator, this module must be importable "
              "under the same name it was pickled from.")
-    doc = [f'"""{title}.', "", *textwrap.wrap(about, 99)]
+    doc = [f"{title}.", "", *textwrap.wrap(about, 99)]
     if math_text.strip():
         doc += ["", "The math::", "", *("    " + line if line else "" for line in
                                        math_text.rstrip().splitlines())]
@@ -312,69 +302,54 @@ def estimator_source(
         features_size=None if features_size is None else int(features_size),
         n_projections=int(n_projections), max_abs_error=float(max_abs_error),
         methods=_CLASSIFIER_METHODS if classifier else _REGRESSOR_METHODS)
-    return "\n".join(doc) + '\n"""\n' + core + wrapper
+    return docstring_literal(doc) + core + wrapper
 
 
-def load_module(source: str, name: str | None = None):
-    """Import ``source`` as a module registered in ``sys.modules`` (so its estimators pickle in
-    this process); the name defaults to one derived from the source's hash."""
-    name = name or "evolve_estimator_" + hashlib.sha256(source.encode()).hexdigest()[:16]
-    if name in sys.modules and getattr(sys.modules[name], "__evolve_source__", None) == source:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    module = importlib.util.module_from_spec(spec)
-    module.__evolve_source__ = source
-    exec(compile(source, f"<evolve estimator {name}>", "exec"), module.__dict__)
-    sys.modules[name] = module
-    return module
+def run_fields(run_dir: Path) -> dict:
+    """The fields of a run directory an estimator of its program needs, read as data:
+    ``algorithm`` (the pruned :class:`Program`), ``eval_type``, ``memory``, ``max_abs_error``,
+    ``features_size`` and ``epochs``. The suite is constructed to learn its F and task type,
+    but no task is made (a config asking for a huge F costs nothing here)."""
+    from evolve.inspect.load import data_eval_type, load_source, suite_of
+    from evolve.inspect.prune import prune
+
+    source = load_source(Path(run_dir))
+    config = source.config
+    features_size = epochs = suite = None
+    if config is not None:
+        features_size = config.problem.params.get("features_size")
+        epochs = config.problem.params.get("num_train_epochs")
+        suite = suite_of(config)
+    if features_size is None and suite is not None:
+        features_size = getattr(suite, "features_size", None)
+    eval_type = data_eval_type(Path(run_dir)) or getattr(suite, "eval_type", None) or "rms"
+    return {
+        "algorithm": prune(source.program),
+        "eval_type": eval_type,
+        "memory": source.memory.as_tuple(),
+        "max_abs_error": float(config.evaluation.max_abs_error) if config else DEFAULT_MAX_ABS_ERROR,
+        "features_size": None if features_size is None else int(features_size),
+        "epochs": int(epochs or 1),
+    }
 
 
 def run_estimator_source(run_dir: str | Path, class_name: str = "DiscoveredAlgorithm",
                          n_projections: int = 5, eval_type: str | None = None) -> str:
     """The estimator module of a run directory's discovered program (``best.txt``), with the run's
     task type, memory, ``max_abs_error``, F and epochs as the constructor defaults, and five
-    projections averaged (measured on the diabetes run's regressor, scikit-learn's regression
-    check data: R^2 0.33 with one projection, 0.54 with five)."""
-    from evolve.inspect.load import eval_type_of, load_source
+    projections averaged (on the diabetes run's regressor, scikit-learn's regression check data,
+    R^2 0.33 with one projection, 0.54 with five)."""
     from evolve.inspect.math import program_math
-    from evolve.inspect.prune import prune
 
-    source = load_source(Path(run_dir))
-    pruned = prune(source.program)
-    eval_type = eval_type or _data_eval_type(Path(run_dir)) or eval_type_of(source)
-    config = source.config
-    features_size = epochs = None
-    if config is not None:
-        features_size = config.problem.params.get("features_size")
-        epochs = config.problem.params.get("num_train_epochs")
-    if features_size is None and config is not None:
-        from evolve.inspect.load import final_tasks
-
-        features_size = final_tasks(config, n=1)[0].features_size
+    fields = run_fields(Path(run_dir))
+    eval_type = eval_type or fields["eval_type"]
+    pruned = fields["algorithm"]
     try:
         math_text = program_math(pruned, eval_type).to_text()
     except Exception:  # the math is documentation; a program SymPy cannot simplify still exports
         math_text = ""
     return estimator_source(
-        pruned, eval_type=eval_type, memory=source.memory, class_name=class_name,
-        max_abs_error=config.evaluation.max_abs_error if config else DEFAULT_MAX_ABS_ERROR,
-        features_size=features_size, epochs=int(epochs or 1), n_projections=n_projections,
-        math_text=math_text, title=f"The algorithm discovered in {Path(run_dir).name}")
-
-
-def _data_eval_type(run_dir: Path) -> str | None:
-    """A data run's task type from its ``data.json`` (no need for the data file itself)."""
-    import json
-
-    try:
-        task = json.loads((run_dir / "data.json").read_text()).get("task")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return {"classification": "accuracy", "regression": "rms"}.get(task)
-
-
-def load_estimator(run_dir: str | Path, n_projections: int = 5, **params):
-    """An unfitted estimator of the algorithm a run discovered (the class ``evolve export RUN
-    --to python`` writes, imported in memory); ``params`` set its hyperparameters."""
-    module = load_module(run_estimator_source(run_dir, n_projections=n_projections))
-    return module.DiscoveredAlgorithm(**params)
+        pruned, eval_type=eval_type, memory=MemorySpec(*fields["memory"]), class_name=class_name,
+        max_abs_error=fields["max_abs_error"], features_size=fields["features_size"],
+        epochs=fields["epochs"], n_projections=n_projections, math_text=math_text,
+        title=f"The algorithm discovered in {Path(run_dir).name}")

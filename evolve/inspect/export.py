@@ -1,6 +1,6 @@
 """Export a program as a standalone Python module (NumPy only) with a scikit-learn style estimator.
 
-The module reproduces AutoML-Zero's executor (DESIGN.md "Executing an algorithm") exactly: memory
+The module reproduces AutoML-Zero's executor (Real et al. 2020, §3) exactly: memory
 wiped then Setup; per epoch, train examples in order (later epochs Fisher-Yates shuffled by the
 SplitMix64 shuffle stream), Predict, the sigmoid on accuracy tasks, the stop on a NaN error or one
 above ``max_abs_error``, Learn; random ops draw from the same SplitMix64 stream as
@@ -214,6 +214,15 @@ def _component(program: Program, index: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def docstring_literal(lines: list[str]) -> str:
+    """A module docstring as one parenthesized run of ``repr`` literals, a line each.
+
+    Any text (a run directory's name, the math) is written as a literal, never between triple
+    quotes: no quote, backslash or ``\\N{...}`` in it can end the string or break the parse."""
+    body = "".join(f"    {line + chr(10)!r}\n" for line in lines)
+    return "(\n" + body + ")\n"
+
+
 def export_python(
     program: Program,
     *,
@@ -223,19 +232,22 @@ def export_python(
     class_name: str = "DiscoveredAlgorithm",
     math_text: str = "",
     title: str = "An algorithm discovered by evolution (AutoML-Zero style)",
+    docstring: bool = True,
 ) -> str:
-    """Source of a standalone module (imports only NumPy) holding ``program`` as an estimator."""
+    """Source of a standalone module (imports only NumPy) holding ``program`` as an estimator;
+    ``docstring=False`` leaves out the module docstring (for a module that writes its own)."""
+    if not class_name.isidentifier():
+        raise ValueError(f"class name {class_name!r}: must be a Python identifier")
     need = program.required_memory()
     if memory is not None:
         need = MemorySpec(*(max(x, y) for x, y in zip(need.as_tuple(), memory.as_tuple(), strict=True)))
-    math_block = "\n".join("    " + line if line else "" for line in math_text.rstrip().splitlines())
-    doc = [f'"""{title}.', "", f"Estimator: ``{class_name}`` (fit / predict"
+    doc = [f"{title}.", "", f"Estimator: ``{class_name}`` (fit / predict"
            + (" / predict_proba" if eval_type == "accuracy" else "") + "); needs only NumPy."]
-    if math_block:
-        doc += ["", "The math::", "", math_block]
-    doc += ['"""']
+    if math_text.strip():
+        doc += ["", "The math::", "", *("    " + line if line else "" for line in
+                                       math_text.rstrip().splitlines())]
     components = "\n".join(_component(program, i) for i in range(3))
-    source = "\n".join(doc) + "\n" + _RUNTIME + _CLASS.format(
+    source = (docstring_literal(doc) if docstring else "") + _RUNTIME + _CLASS.format(
         class_name=class_name, eval_type=eval_type, memory=need.as_tuple(),
         max_abs_error=float(max_abs_error), components=components,
     )

@@ -33,6 +33,7 @@ import numpy as np
 from evolve.errors import EvolveError
 from primitives.program import COMPONENT_TITLES, Program
 from primitives.text import format_instruction
+from problems.files import DATA_LIMIT, UnreadableFileError, read_text
 
 LINEAGE_FILE = "lineage.csv"
 FIELDS = ("program", "step", "id", "parent_id", "mutation", "fitness", "copies", "changed")
@@ -178,7 +179,7 @@ def read_lineage(run_dir: Path) -> list[Step]:
                           "version, for one-population regularized evolution)")
     steps = []
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with io.StringIO(read_text(path, limit=DATA_LIMIT, what="lineage log"), newline="") as f:
             reader = csv.DictReader(f)
             if tuple(reader.fieldnames or ()) != FIELDS:
                 raise EvolveError(f"{path}: header {reader.fieldnames}; expected {list(FIELDS)}")
@@ -190,8 +191,8 @@ def read_lineage(run_dir: Path) -> list[Step]:
                 except (TypeError, ValueError) as error:
                     raise EvolveError(f"{path} line {n}: {error}; expected {', '.join(FIELDS)} "
                                       "(integers but mutation, fitness and changed)") from None
-    except UnicodeDecodeError:
-        raise EvolveError(f"{path}: not UTF-8 text") from None
+    except UnreadableFileError as error:
+        raise EvolveError(str(error)) from None
     except csv.Error as error:
         raise EvolveError(f"{path}: not a CSV file ({error})") from None
     if not steps:

@@ -10,6 +10,8 @@ from evolve.errors import EvolveError
 from primitives.memory import MemorySpec
 from primitives.program import Program
 from primitives.text import parse_program
+from problems.files import UnreadableFileError
+from problems.files import read_text as bounded_read_text
 
 
 @dataclass
@@ -59,9 +61,9 @@ def read_program(path: Path) -> Program:
 def read_text(path: Path) -> str:
     """A run file as UTF-8 text; a binary or unreadable one is one clear error."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvolveError(f"{path}: cannot read it as text ({type(exc).__name__})") from None
+        return bounded_read_text(path, what="run file")
+    except UnreadableFileError as exc:
+        raise EvolveError(str(exc)) from None
 
 
 def load_run_config(run_dir: Path):
@@ -75,19 +77,25 @@ def load_run_config(run_dir: Path):
 
 def final_tasks(config, split: str = "final", n: int | None = None):
     """The run's held-out tasks: the suite with the select/final overrides, split ``final``."""
+    from evolve.resources import check_resources
     from problems.registry import get_tasks, make_suite
 
     params = {**config.problem.params}
     if split != "search":
         params.update(config.problem.select)
     suite = make_suite(config.problem.name, params)
+    check_resources(config, suite)  # a config asking for terabytes is one clear error
     return get_tasks(suite, split, n if n is not None else config.tasks.final, config.seed)
 
 
 def eval_type_of(source: Source, default: str = "rms") -> str:
+    """The task type the run's suite declares (no task is made: a huge F costs nothing here)."""
     if source.config is None:
         return default
-    return final_tasks(source.config, n=1)[0].eval_type
+    if source.run_dir is not None and (found := data_eval_type(source.run_dir)):
+        return found
+    suite = suite_of(source.config)
+    return getattr(suite, "eval_type", None) or default
 
 
 _HEADER = re.compile(r"^#\s*rank\s+(\d+)\s+fitness\s+(\S+)")
@@ -104,3 +112,28 @@ def read_hall_of_fame(path: Path) -> list[tuple[int, float, Program]]:
             blocks[-1][2].append(line)
     return [(rank, fit, parse_program("\n".join(lines), source=f"{path} rank {rank}"))
             for rank, fit, lines in blocks]
+
+
+def suite_of(config):
+    """The run's problem suite with its select/final overrides, or None if it cannot be made
+    here (a data file that is not on this machine)."""
+    from problems.base import ProblemError
+    from problems.registry import make_suite
+
+    try:
+        return make_suite(config.problem.name, {**config.problem.params, **config.problem.select})
+    except (ProblemError, OSError):
+        return None
+
+
+def data_eval_type(run_dir: Path) -> str | None:
+    """A data run's task type from its ``data.json`` (no need for the data file itself)."""
+    import json
+
+    from problems.files import read_text
+
+    try:
+        task = json.loads(read_text(run_dir / "data.json", what="run file")).get("task")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return {"classification": "accuracy", "regression": "rms"}.get(task)

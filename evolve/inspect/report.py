@@ -23,26 +23,31 @@ from evolve.inspect.typeset import STYLE as TYPESET_STYLE
 from evolve.inspect.typeset import math_html
 from evolve.metadata import metadata_brief
 from primitives.text import format_program
+from problems.files import UnreadableFileError, read_text
 
 
 def read_progress(path: Path) -> list[dict]:
     if not path.exists():
         return []
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = []
-            for row in csv.DictReader(f):
-                rows.append({k: _number(v) for k, v in row.items()})
-            return rows
-    except (UnicodeDecodeError, csv.Error) as exc:
+        text = read_text(path, what="progress log")
+        rows = []
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            rows.append({k: _number(v) for k, v in row.items()})
+        return rows
+    except UnreadableFileError as exc:
+        raise CheckpointError(str(exc)) from None
+    except csv.Error as exc:
         raise CheckpointError(f"{path}: not a progress log (UTF-8 CSV): {type(exc).__name__}") from None
 
 
 def read_summary(path: Path) -> dict:
     """``summary.json`` as an object; a corrupt one is one clear error."""
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        summary = json.loads(read_text(path, what="run summary"))
+    except UnreadableFileError as exc:
+        raise CheckpointError(str(exc)) from None
+    except (ValueError, RecursionError) as exc:
         raise CheckpointError(f"{path}: not a run summary (JSON): {type(exc).__name__}") from None
     if not isinstance(summary, dict):
         raise CheckpointError(f"{path}: not a run summary (a JSON object)")
@@ -121,7 +126,7 @@ def pareto_plot(path: Path) -> bytes | None:
     if not path.exists():
         return None
     points = []
-    for line in path.read_text().splitlines():
+    for line in read_text(path, what="run file", errors="replace").splitlines():
         parts = line.split()
         if line.startswith("# point") and len(parts) >= 7:
             points.append((int(parts[6]), float(parts[4])))

@@ -3,7 +3,7 @@
 ``fit`` writes ``X, y`` to ``data.npz`` in a new run directory, runs a campaign of the ``dataset``
 preset on it (tasks are random projections and row subsamples of ``X``, the final rows held out,
 :mod:`problems.dataset`), then trains the discovered algorithm on all of ``X``
-(:mod:`evolve.inspect.estimator`) and predicts with it. Fitted attributes: ``program_`` (pruned),
+(:mod:`evolve.estimators.discovered`) and predicts with it. Fitted attributes: ``program_`` (pruned),
 ``math_``, ``run_dir_``, ``summary_``, ``estimator_`` (the exported estimator, fitted), and
 ``classes_``/``n_features_in_`` as scikit-learn defines them.
 """
@@ -46,7 +46,7 @@ class _Evolved(BaseEstimator):
 
     def _discover(self, X: np.ndarray, y: np.ndarray) -> None:
         from evolve.api import run_campaign, scratch_run_dir
-        from evolve.inspect.estimator import load_estimator
+        from evolve.estimators.discovered import load_estimator
 
         folder = scratch_run_dir(self.run_root, f"evolved-{self._task}")
         data = folder / "data.npz"
