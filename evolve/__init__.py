@@ -27,7 +27,7 @@ _EXPORTS = {
     "DiscoveredRegressor": "evolve.estimators",
     "load_config": "evolve.config",
     "Config": "evolve.config",
-    "Progress": "evolve.progress",
+    "Progress": "evolve.engine.progress",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -5,7 +5,7 @@
 >>> result = run_campaign(data="my.csv", target="price")             # doctest: +SKIP
 
 The campaign is the same as ``evolve run`` (same config, same run directory, same resume);
-``on_progress`` receives an :class:`evolve.progress.Progress` every progress tick, and ``quiet =
+``on_progress`` receives an :class:`evolve.engine.progress.Progress` every progress tick, and ``quiet =
 False`` shows the terminal display instead.
 """
 
@@ -56,7 +56,7 @@ class CampaignResult:
 def _resolve(config, data, target, task, seed, budget_minutes, max_evaluations, overrides):
     sets = list(overrides)
     if data is not None:
-        from evolve.data import DATA_PRESET, data_overrides
+        from evolve.tables.data_runs import DATA_PRESET, data_overrides
 
         sets = data_overrides(data, target, task) + sets
         config = DATA_PRESET if config is None else config
@@ -93,9 +93,9 @@ def run_campaign(
     ``evolve run --data`` does; ``overrides`` are ``--set`` strings (``"search.population_size=
     500"``); ``run_dir`` must be new or empty (default: a fresh ``results/<name>-<time>-s<seed>``).
     """
-    from evolve.campaign import start_campaign
-    from evolve.data import is_data_run, write_data_report
-    from evolve.store import new_run_dir
+    from evolve.engine.campaign import start_campaign
+    from evolve.rundir.store import new_run_dir
+    from evolve.tables.data_runs import is_data_run, write_data_report
 
     resolved = _resolve(config, data, target, task, seed, budget_minutes, max_evaluations,
                         overrides)
@@ -106,6 +106,10 @@ def run_campaign(
         raise ConfigError(f"run_dir {str(run_dir)!r}: must be a new or empty folder")
     run_dir.mkdir(parents=True, exist_ok=True)
     campaign = start_campaign(resolved, run_dir, quiet=quiet, on_progress=on_progress)
+    if not quiet or on_progress is not None:
+        from evolve.ui.display import watch
+
+        watch(campaign, display=not quiet)
     if is_data_run(resolved):
         write_data_report(resolved, run_dir)
     summary = campaign.run()
@@ -114,9 +118,9 @@ def run_campaign(
 
 def read_result(run_dir: str | Path, summary: dict | None = None) -> CampaignResult:
     """The :class:`CampaignResult` of a finished run directory."""
-    from evolve.inspect.load import eval_type_of, load_source
-    from evolve.inspect.math import program_math
-    from evolve.inspect.prune import prune
+    from evolve.analysis.load import eval_type_of, load_source
+    from evolve.analysis.math_view import program_math
+    from primitives.prune import prune
 
     run_dir = Path(run_dir)
     if summary is None:
@@ -135,7 +139,7 @@ def read_result(run_dir: str | Path, summary: dict | None = None) -> CampaignRes
             math = f"(no math: {type(error).__name__}: {error})"
         config = source.config
     else:
-        from evolve.inspect.load import load_run_config
+        from evolve.analysis.load import load_run_config
 
         config = load_run_config(run_dir)
     return CampaignResult(program, pruned, math, summary, run_dir, config)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from primitives import opcodes as OP
 from primitives.kernels import (
     COLUMN_MAJOR_ABOVE,
     broadcast,
@@ -139,86 +140,86 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                 a = code[k, 1]
                 b = code[k, 2]
                 o = code[k, 3]
-                if op == 0:
+                if op == OP.NO_OP:
                     pass
                 # ---- scalar arithmetic (OP1-OP15) ----
-                elif op == 1:
+                elif op == OP.SCALAR_SUM:
                     for t in range(T):
                         S[o, t] = S[a, t] + S[b, t]
-                elif op == 2:
+                elif op == OP.SCALAR_DIFF:
                     for t in range(T):
                         S[o, t] = S[a, t] - S[b, t]
-                elif op == 3:
+                elif op == OP.SCALAR_PRODUCT:
                     for t in range(T):
                         S[o, t] = S[a, t] * S[b, t]
-                elif op == 4:
+                elif op == OP.SCALAR_DIVISION:
                     for t in range(T):
                         S[o, t] = S[a, t] / S[b, t]
-                elif op == 5:
+                elif op == OP.SCALAR_ABS:
                     for t in range(T):
                         S[o, t] = abs(S[a, t])
-                elif op == 6:
+                elif op == OP.SCALAR_RECIPROCAL:
                     for t in range(T):
                         S[o, t] = 1.0 / S[a, t]
-                elif op == 7:
+                elif op == OP.SCALAR_SIN:
                     for t in range(T):
                         S[o, t] = np.sin(S[a, t])
-                elif op == 8:
+                elif op == OP.SCALAR_COS:
                     for t in range(T):
                         S[o, t] = np.cos(S[a, t])
-                elif op == 9:
+                elif op == OP.SCALAR_TAN:
                     for t in range(T):
                         S[o, t] = np.tan(S[a, t])
-                elif op == 10:
+                elif op == OP.SCALAR_ARCSIN:
                     for t in range(T):
                         S[o, t] = np.arcsin(S[a, t])
-                elif op == 11:
+                elif op == OP.SCALAR_ARCCOS:
                     for t in range(T):
                         S[o, t] = np.arccos(S[a, t])
-                elif op == 12:
+                elif op == OP.SCALAR_ARCTAN:
                     for t in range(T):
                         S[o, t] = np.arctan(S[a, t])
-                elif op == 13:
+                elif op == OP.SCALAR_EXP:
                     for t in range(T):
                         S[o, t] = np.exp(S[a, t])
-                elif op == 14:
+                elif op == OP.SCALAR_LOG:
                     for t in range(T):
                         S[o, t] = np.log(S[a, t])
-                elif op == 15:
+                elif op == OP.SCALAR_HEAVISIDE:
                     for t in range(T):
                         S[o, t] = 1.0 if S[a, t] >= 0.0 else 0.0
-                elif F == SIMD_F and ((op >= 16 and op <= 17) or op == 20 or op == 22
-                                      or (op >= 23 and op <= 26) or op == 30 or op == 38
-                                      or (op >= 39 and op <= 42) or op == 45 or op == 46
-                                      or op == 48 or op == 49):
+                elif F == SIMD_F and ((op >= OP.VECTOR_HEAVISIDE and op <= OP.MATRIX_HEAVISIDE) or op == OP.VECTOR_RECIPROCAL or op == OP.VECTOR_ABS
+                                      or (op >= OP.VECTOR_SUM and op <= OP.VECTOR_DIVISION) or op == OP.MATRIX_RECIPROCAL or op == OP.MATRIX_ABS
+                                      or (op >= OP.MATRIX_SUM and op <= OP.MATRIX_DIVISION) or op == OP.VECTOR_MIN or op == OP.MATRIX_MIN
+                                      or op == OP.VECTOR_MAX or op == OP.MATRIX_MAX):
                     # F = 16: whole blocks, aliased or not (primitives.simd)
-                    if (op == 17 or op == 30 or op == 38 or (op >= 39 and op <= 42) or op == 46
-                            or op == 49):
+                    if (op == OP.MATRIX_HEAVISIDE or op == OP.MATRIX_RECIPROCAL or op == OP.MATRIX_ABS or (op >= OP.MATRIX_SUM and op <= OP.MATRIX_DIVISION) or op == OP.MATRIX_MIN
+                            or op == OP.MATRIX_MAX):
                         elementwise16(Mx, a, b, o, TFF, op)
                     else:
                         elementwise16(V, a, b, o, TF, op)
-                elif (op == 16 or op == 20 or op == 22) and o == a and F > _INLINE_F:
+                elif (op == OP.VECTOR_HEAVISIDE or op == OP.VECTOR_RECIPROCAL or op == OP.VECTOR_ABS) and o == a and F > _INLINE_F:
                     ew_unary(V, a, o, TF, op, tmp)
-                elif op == 16:
+                elif op == OP.VECTOR_HEAVISIDE:
                     for i in range(TF):
                         V[o, i] = 1.0 if V[a, i] > 0.0 else 0.0
-                elif op == 20:
+                elif op == OP.VECTOR_RECIPROCAL:
                     for i in range(TF):
                         V[o, i] = 1.0 / V[a, i]
-                elif op == 22:
+                elif op == OP.VECTOR_ABS:
                     for i in range(TF):
                         V[o, i] = abs(V[a, i])
-                elif op == 17:
+                elif op == OP.MATRIX_HEAVISIDE:
                     for i in range(TFF):
                         Mx[o, i] = 1.0 if Mx[a, i] > 0.0 else 0.0
-                elif op == 30:
+                elif op == OP.MATRIX_RECIPROCAL:
                     for i in range(TFF):
                         Mx[o, i] = 1.0 / Mx[a, i]
-                elif op == 38:
+                elif op == OP.MATRIX_ABS:
                     for i in range(TFF):
                         Mx[o, i] = abs(Mx[a, i])
                 # ---- vector ops (OP18-OP28) ----
-                elif op == 18:
+                elif op == OP.SCALAR_VECTOR_PRODUCT:
                     if F == SIMD_F:
                         scale(S, V, a, b, o, T, F, tmp)
                     elif F <= _INLINE_F or o != b:
@@ -228,33 +229,33 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                                 V[o, f] = s * V[b, f]
                     else:
                         scale(S, V, a, b, o, T, F, tmp)
-                elif op == 19:
+                elif op == OP.SCALAR_BROADCAST:
                     for t in range(T):
                         s = S[a, t]
                         for f in range(t * F, t * F + F):
                             V[o, f] = s
-                elif op == 21:
+                elif op == OP.VECTOR_NORM:
                     for t in range(T):
                         acc = 0.0
                         for f in range(t * F, t * F + F):
                             acc += V[a, f] * V[a, f]
                         S[o, t] = np.sqrt(acc)
-                elif op == 27 and F == SIMD_F:
+                elif op == OP.VECTOR_INNER_PRODUCT and F == SIMD_F:
                     for t in range(T):
                         S[o, t] = dot16(V, a * TF + t * F, V, b * TF + t * F)
-                elif op == 27:
+                elif op == OP.VECTOR_INNER_PRODUCT:
                     for t in range(T):
                         acc = 0.0
                         for f in range(t * F, t * F + F):
                             acc += V[a, f] * V[b, f]
                         S[o, t] = acc
-                elif op == 50:
+                elif op == OP.VECTOR_MEAN:
                     for t in range(T):
                         acc = 0.0
                         for f in range(t * F, t * F + F):
                             acc += V[a, f]
                         S[o, t] = acc / F
-                elif op == 54:
+                elif op == OP.VECTOR_STD:
                     for t in range(T):
                         acc = 0.0
                         acc2 = 0.0
@@ -263,102 +264,102 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
                             acc2 += V[a, f] * V[a, f]
                         mean = acc / F
                         S[o, t] = np.sqrt(acc2 / F - mean * mean)
-                elif ((op == 23 or op == 24 or op == 25 or op == 26 or op == 45 or op == 48)
+                elif ((op == OP.VECTOR_SUM or op == OP.VECTOR_DIFF or op == OP.VECTOR_PRODUCT or op == OP.VECTOR_DIVISION or op == OP.VECTOR_MIN or op == OP.VECTOR_MAX)
                       and (o == a or o == b) and F > _INLINE_F):
                     ew_binary(V, a, b, o, TF, op, tmp)
-                elif op == 23:
+                elif op == OP.VECTOR_SUM:
                     for i in range(TF):
                         V[o, i] = V[a, i] + V[b, i]
-                elif op == 24:
+                elif op == OP.VECTOR_DIFF:
                     for i in range(TF):
                         V[o, i] = V[a, i] - V[b, i]
-                elif op == 25:
+                elif op == OP.VECTOR_PRODUCT:
                     for i in range(TF):
                         V[o, i] = V[a, i] * V[b, i]
-                elif op == 26:
+                elif op == OP.VECTOR_DIVISION:
                     for i in range(TF):
                         V[o, i] = V[a, i] / V[b, i]
-                elif op == 45:
+                elif op == OP.VECTOR_MIN:
                     for i in range(TF):
                         x = V[a, i]
                         y = V[b, i]
                         V[o, i] = y if y < x else x
-                elif op == 48:
+                elif op == OP.VECTOR_MAX:
                     for i in range(TF):
                         x = V[a, i]
                         y = V[b, i]
                         V[o, i] = y if x < y else x
-                elif op == 28:
+                elif op == OP.VECTOR_OUTER_PRODUCT:
                     outer(V, Mx, a, b, o, T, F)
                 # ---- matrix ops (OP29-OP43) ----
-                elif op == 29:
+                elif op == OP.SCALAR_MATRIX_PRODUCT:
                     scale(S, Mx, a, b, o, T, FF, tmp)
-                elif op == 31:
+                elif op == OP.MATRIX_VECTOR_PRODUCT:
                     row_sums(V, Mx, a, b, o, T, F, op, tmp)
-                elif op == 32 or op == 33:
-                    broadcast(V, Mx, a, o, T, F, op == 33)
-                elif op == 34 or op == 51 or op == 55:
+                elif op == OP.VECTOR_COLUMN_BROADCAST or op == OP.VECTOR_ROW_BROADCAST:
+                    broadcast(V, Mx, a, o, T, F, op == OP.VECTOR_ROW_BROADCAST)
+                elif op == OP.MATRIX_NORM or op == OP.MATRIX_MEAN or op == OP.MATRIX_STD:
                     task_sums(S, Mx, a, a, o, T, FF, op)
-                elif op == 35 or op == 36 or op == 52 or op == 53:
+                elif op == OP.MATRIX_COLUMN_NORM or op == OP.MATRIX_ROW_NORM or op == OP.MATRIX_ROW_MEAN or op == OP.MATRIX_ROW_STD:
                     matrix_rows(V, Mx, a, o, T, F, op)
-                elif op == 37:
+                elif op == OP.MATRIX_TRANSPOSE:
                     transpose(Mx, a, o, tmp, T, F)
-                elif op == 39:
+                elif op == OP.MATRIX_SUM:
                     for i in range(TFF):
                         Mx[o, i] = Mx[a, i] + Mx[b, i]
-                elif op == 40:
+                elif op == OP.MATRIX_DIFF:
                     for i in range(TFF):
                         Mx[o, i] = Mx[a, i] - Mx[b, i]
-                elif op == 41:
+                elif op == OP.MATRIX_PRODUCT:
                     for i in range(TFF):
                         Mx[o, i] = Mx[a, i] * Mx[b, i]
-                elif op == 42:
+                elif op == OP.MATRIX_DIVISION:
                     for i in range(TFF):
                         Mx[o, i] = Mx[a, i] / Mx[b, i]
-                elif op == 46:
+                elif op == OP.MATRIX_MIN:
                     for i in range(TFF):
                         x = Mx[a, i]
                         y = Mx[b, i]
                         Mx[o, i] = x if x < y else y
-                elif op == 49:
+                elif op == OP.MATRIX_MAX:
                     for i in range(TFF):
                         x = Mx[a, i]
                         y = Mx[b, i]
                         Mx[o, i] = x if x > y else y
-                elif op == 43:
+                elif op == OP.MATRIX_MATRIX_PRODUCT:
                     matmul(Mx, a, b, o, tmp, T, F)
                 # ---- min / max (OP44-OP49), std::min/std::max order for scalars and vectors ----
-                elif op == 44:
+                elif op == OP.SCALAR_MIN:
                     for t in range(T):
                         x = S[a, t]
                         y = S[b, t]
                         S[o, t] = y if y < x else x
-                elif op == 47:
+                elif op == OP.SCALAR_MAX:
                     for t in range(T):
                         x = S[a, t]
                         y = S[b, t]
                         S[o, t] = y if x < y else x
                 # ---- constants and random sets (OP56-OP64) ----
-                elif op == 56:
+                elif op == OP.SCALAR_CONST_SET:
                     c = data[k, 0]
                     for t in range(T):
                         S[o, t] = c
-                elif op == 57:
+                elif op == OP.VECTOR_CONST_SET:
                     i = _const_index(data[k, 0], F)
                     c = data[k, 1]
                     for t in range(T):
                         V[o, t * F + i] = c
-                elif op == 58:
+                elif op == OP.MATRIX_CONST_SET:
                     i = _const_index(data[k, 0], F)
                     j = _const_index(data[k, 1], F)
                     c = data[k, 2]
                     for t in range(T):
                         Mx[o, t * FF + matrix_index(i, j, F)] = c
-                elif op >= 59:
+                elif op >= OP.SCALAR_UNIFORM_SET:
                     # 59-61 uniform sets (low, high), 62-64 Gaussian sets (mean, std)
                     kind = (op - 59) % 3
                     n = 1 if kind == 0 else (F if kind == 1 else FF)
-                    gauss = op >= 62
+                    gauss = op >= OP.SCALAR_GAUSSIAN_SET
                     p0 = data[k, 0]
                     p1 = data[k, 1]
                     for t in range(T):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from primitives import opcodes as OP
 from primitives.simd import SIMD_F, binary16, matvec16, outer16, scale16, unary16
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
@@ -45,10 +46,10 @@ def ew_unary(X, a, o, n, op, tmp):
     """OP16/17 heaviside (``x > 0``), OP20/30 reciprocal, OP22/38 abs: ``X[o] = f(X[a])``."""
     A = X[a]
     out = tmp if o == a else X[o]
-    if op == 16 or op == 17:
+    if op == OP.VECTOR_HEAVISIDE or op == OP.MATRIX_HEAVISIDE:
         for i in range(n):
             out[i] = 1.0 if A[i] > 0.0 else 0.0
-    elif op == 20 or op == 30:
+    elif op == OP.VECTOR_RECIPROCAL or op == OP.MATRIX_RECIPROCAL:
         for i in range(n):
             out[i] = 1.0 / A[i]
     else:
@@ -66,29 +67,29 @@ def ew_binary(X, a, b, o, n, op, tmp):
     B = X[b]
     alias = o == a or o == b
     out = tmp if alias else X[o]
-    if op == 23 or op == 39:
+    if op == OP.VECTOR_SUM or op == OP.MATRIX_SUM:
         for i in range(n):
             out[i] = A[i] + B[i]
-    elif op == 24 or op == 40:
+    elif op == OP.VECTOR_DIFF or op == OP.MATRIX_DIFF:
         for i in range(n):
             out[i] = A[i] - B[i]
-    elif op == 25 or op == 41:
+    elif op == OP.VECTOR_PRODUCT or op == OP.MATRIX_PRODUCT:
         for i in range(n):
             out[i] = A[i] * B[i]
-    elif op == 26 or op == 42:
+    elif op == OP.VECTOR_DIVISION or op == OP.MATRIX_DIVISION:
         for i in range(n):
             out[i] = A[i] / B[i]
-    elif op == 45:
+    elif op == OP.VECTOR_MIN:
         for i in range(n):
             x = A[i]
             y = B[i]
             out[i] = y if y < x else x
-    elif op == 46:
+    elif op == OP.MATRIX_MIN:
         for i in range(n):
             x = A[i]
             y = B[i]
             out[i] = x if x < y else y
-    elif op == 48:
+    elif op == OP.VECTOR_MAX:
         for i in range(n):
             x = A[i]
             y = B[i]
@@ -132,7 +133,7 @@ def task_sums(S, X, a, b, o, T, K, op):
     Std is ``sqrt(E[x^2] - mean^2)``."""
     A = X[a]
     B = X[b]
-    matrix = op == 34 or op == 51 or op == 55
+    matrix = op == OP.MATRIX_NORM or op == OP.MATRIX_MEAN or op == OP.MATRIX_STD
     F = int(np.sqrt(K)) if matrix else K
     # the reference's order as `lines` runs of `length` elements, run r starting at
     # r * line_step, consecutive elements `step` apart: a matrix row by row (stored by column
@@ -147,9 +148,9 @@ def task_sums(S, X, a, b, o, T, K, op):
                 x = A[i]
                 acc += x
                 acc2 += x * x
-            if op == 34:
+            if op == OP.MATRIX_NORM:
                 S[o, t] = np.sqrt(acc2)
-            elif op == 51:
+            elif op == OP.MATRIX_MEAN:
                 S[o, t] = acc / K
             else:
                 mean = acc / K
@@ -165,14 +166,14 @@ def task_sums(S, X, a, b, o, T, K, op):
         c3 = t3 * K
         s0 = s1 = s2 = s3 = 0.0
         q0 = q1 = q2 = q3 = 0.0
-        if op == 27:
+        if op == OP.VECTOR_INNER_PRODUCT:
             for i in range(K):  # a vector op: stored in order
                 s0 += A[c0 + i] * B[c0 + i]
                 s1 += A[c1 + i] * B[c1 + i]
                 s2 += A[c2 + i] * B[c2 + i]
                 s3 += A[c3 + i] * B[c3 + i]
         else:
-            squares_only = op == 21 or op == 34
+            squares_only = op == OP.VECTOR_NORM or op == OP.MATRIX_NORM
             for r in range(lines):
                 i = r * line_step
                 for _ in range(length):
@@ -193,11 +194,11 @@ def task_sums(S, X, a, b, o, T, K, op):
         for k in range(min(4, T - t0)):
             s = s0 if k == 0 else (s1 if k == 1 else (s2 if k == 2 else s3))
             q = q0 if k == 0 else (q1 if k == 1 else (q2 if k == 2 else q3))
-            if op == 27:
+            if op == OP.VECTOR_INNER_PRODUCT:
                 r = s
-            elif op == 21 or op == 34:
+            elif op == OP.VECTOR_NORM or op == OP.MATRIX_NORM:
                 r = np.sqrt(q)
-            elif op == 50 or op == 51:
+            elif op == OP.VECTOR_MEAN or op == OP.MATRIX_MEAN:
                 r = s / K
             else:
                 mean = s / K
@@ -292,7 +293,7 @@ def matrix_rows(V, Mx, a, o, T, F, op):
     A = Mx[a]
     out = V[o]
     by_row = F <= COLUMN_MAJOR_ABOVE
-    along = op != 35  # a row op sums along a row
+    along = op != OP.MATRIX_COLUMN_NORM  # a row op sums along a row
     # element (i, j) of the line summed: stride si between lines, sj along one
     si, sj = (F, 1) if along == by_row else (1, F)
     for t in range(T):
@@ -304,9 +305,9 @@ def matrix_rows(V, Mx, a, o, T, F, op):
                 x = A[base + j * sj]
                 acc += x
                 acc2 += x * x
-            if op == 35 or op == 36:
+            if op == OP.MATRIX_COLUMN_NORM or op == OP.MATRIX_ROW_NORM:
                 out[t * F + i] = np.sqrt(acc2)
-            elif op == 52:
+            elif op == OP.MATRIX_ROW_MEAN:
                 out[t * F + i] = acc / F
             else:
                 mean = acc / F
@@ -406,33 +407,33 @@ def elementwise16(X, a, b, o, n, op):
     ib = b * n
     io = o * n
     nb = n // SIMD_F
-    if op == 23:
+    if op == OP.VECTOR_SUM:
         binary16(23, X, ia, X, ib, X, io, nb)
-    elif op == 24:
+    elif op == OP.VECTOR_DIFF:
         binary16(24, X, ia, X, ib, X, io, nb)
-    elif op == 25:
+    elif op == OP.VECTOR_PRODUCT:
         binary16(25, X, ia, X, ib, X, io, nb)
-    elif op == 26:
+    elif op == OP.VECTOR_DIVISION:
         binary16(26, X, ia, X, ib, X, io, nb)
-    elif op == 39:
+    elif op == OP.MATRIX_SUM:
         binary16(39, X, ia, X, ib, X, io, nb)
-    elif op == 40:
+    elif op == OP.MATRIX_DIFF:
         binary16(40, X, ia, X, ib, X, io, nb)
-    elif op == 41:
+    elif op == OP.MATRIX_PRODUCT:
         binary16(41, X, ia, X, ib, X, io, nb)
-    elif op == 42:
+    elif op == OP.MATRIX_DIVISION:
         binary16(42, X, ia, X, ib, X, io, nb)
-    elif op == 45:
+    elif op == OP.VECTOR_MIN:
         binary16(45, X, ia, X, ib, X, io, nb)
-    elif op == 46:
+    elif op == OP.MATRIX_MIN:
         binary16(46, X, ia, X, ib, X, io, nb)
-    elif op == 48:
+    elif op == OP.VECTOR_MAX:
         binary16(48, X, ia, X, ib, X, io, nb)
-    elif op == 49:
+    elif op == OP.MATRIX_MAX:
         binary16(49, X, ia, X, ib, X, io, nb)
-    elif op == 16 or op == 17:
+    elif op == OP.VECTOR_HEAVISIDE or op == OP.MATRIX_HEAVISIDE:
         unary16(16, X, ia, X, io, nb)
-    elif op == 20 or op == 30:
+    elif op == OP.VECTOR_RECIPROCAL or op == OP.MATRIX_RECIPROCAL:
         unary16(20, X, ia, X, io, nb)
     else:  # 22, 38
         unary16(22, X, ia, X, io, nb)

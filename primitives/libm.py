@@ -10,7 +10,7 @@ exactly what the kernel computes on the same machine.
 NumPy's ufuncs are *not* used: on CPUs with AVX-512 (and others) NumPy dispatches to its own SIMD
 implementations, which differ from libm by an ulp and in the sign of NaN. What the interpreter
 means by an op is "libm, per element"; these functions state that meaning. The source of this
-module is also embedded in exported programs (:mod:`evolve.inspect.export`), so a standalone
+module is also embedded in exported programs (:mod:`evolve.analysis.export`), so a standalone
 export computes the same bits. Across machines, libm itself may differ in the last ulp (glibc
 selects FMA/non-FMA variants by CPU; other C libraries use other algorithms): see the README's
 "Determinism" section.

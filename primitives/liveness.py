@@ -3,7 +3,7 @@
 An instruction whose result can never reach a prediction does not change any fitness, so the
 executor may skip it; random programs are mostly such code (about 89% of the instructions of the
 benchmark's random programs and 75% of AutoML-Zero's demo shape are dead). The analysis is the
-liveness fixed point of :mod:`evolve.inspect.prune` (the readable reference it is tested against)
+liveness fixed point of :mod:`primitives.prune` (the readable reference it is tested against)
 over AutoML-Zero's loop ``Setup -> (Predict -> Learn)* -> Predict`` (Real et al. 2020, §3)::
 
     out(Setup)   = entry(Predict)

@@ -8,7 +8,7 @@ executor's semantics, what tests compare the kernel with), the NumPy source the 
 and its symbolic form for the math view. The Numba interpreter's branch for the op is the one other
 place a new op needs (an integer dispatch cannot be derived); the mutator, the random generator,
 the printer/parser, liveness and pruning, the compute budget, the exporter and the math view all
-derive from this table, and ``tests/test_op_table.py`` adds a throw-away op to a copy of the table
+derive from this table, and ``tests/primitives/test_op_table.py`` adds a throw-away op to a copy of the table
 to prove that each of them picks it up.
 
 Semantics follow AutoML-Zero's C++ executor exactly where it matters for fitness:
@@ -30,7 +30,7 @@ import numpy as np
 from primitives import libm
 from primitives.memory import MATRIX, SCALAR, VECTOR
 
-# How constants are drawn when an instruction is created or randomized (DESIGN.md).
+# How constants are drawn when an instruction is created or randomized (Real et al. 2020, Supplementary S1).
 CONST_VALUE = "value"  # c ~ U(-1, 1)
 CONST_INDEX = "index"  # f ~ U(0, 1), used as int(F * f)
 CONST_LOW = "low"  # a ~ U(-1, 1)
@@ -62,10 +62,10 @@ class Op:
     - ``numpy``: the exporter's source line over registers ``{o}``, ``{a}``, ``{b}`` and constants
       ``{c0}``..; it may use NumPy (``np``), ``math``, ``libm`` (:mod:`primitives.libm`), the
       runtime helpers ``_sum`` (left-to-right), ``_std``, ``_index``, ``_uniform_in`` and the
-      random stream ``rng`` (see :mod:`evolve.inspect.export`).
+      random stream ``rng`` (see :mod:`evolve.analysis.export`).
     - ``symbolic(alg, a, b, c, old)``: the math view's SymPy value: scalars are SymPy expressions,
       vectors and matrices abstract linear combinations built with the algebra ``alg``
-      (:class:`evolve.inspect.algebra.Algebra`: ``atom``, ``symbol``, ``fn``, ``linear``,
+      (:class:`evolve.analysis.algebra.Algebra`: ``atom``, ``symbol``, ``fn``, ``linear``,
       ``bilinear``, ``elementwise``, ``random``, ``ones``, ``n_features``); ``old`` is the
       output's previous value.
     - ``random``: draws random numbers on every execution (never dead, never constant-folded).

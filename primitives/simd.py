@@ -30,6 +30,8 @@ from numba import types
 from numba.core import cgutils, config
 from numba.extending import intrinsic
 
+from primitives import opcodes as OP
+
 #: The vector size the block kernels are built for (a compile-time constant of the IR).
 SIMD_F = 16
 
@@ -97,13 +99,13 @@ def _binary(builder, op, x, y):
         return builder.fmul(x, y)
     if op in (26, 42):
         return builder.fdiv(x, y)
-    if op == 45:  # std::min order: y < x ? y : x
+    if op == OP.VECTOR_MIN:  # std::min order: y < x ? y : x
         return builder.select(builder.fcmp_ordered("<", y, x), y, x)
-    if op == 46:  # x < y ? x : y
+    if op == OP.MATRIX_MIN:  # x < y ? x : y
         return builder.select(builder.fcmp_ordered("<", x, y), x, y)
-    if op == 48:  # std::max order: x < y ? y : x
+    if op == OP.VECTOR_MAX:  # std::max order: x < y ? y : x
         return builder.select(builder.fcmp_ordered("<", x, y), y, x)
-    if op == 49:  # x > y ? x : y
+    if op == OP.MATRIX_MAX:  # x > y ? x : y
         return builder.select(builder.fcmp_ordered(">", x, y), x, y)
     raise ValueError(f"not a binary elementwise op: {op}")
 
@@ -180,11 +182,11 @@ if config.DISABLE_JIT:
             return x * y
         if op in (26, 42):
             return x / y
-        if op == 45:
+        if op == OP.VECTOR_MIN:
             return y if y < x else x
-        if op == 46:
+        if op == OP.MATRIX_MIN:
             return x if x < y else y
-        if op == 48:
+        if op == OP.VECTOR_MAX:
             return y if x < y else x
         return x if x > y else y
 

@@ -15,7 +15,7 @@ API (all jitted; a *stream array* is a uint64 array holding one stream state per
 - ``table_uniform`` / ``table_gaussian``: the same draws of the interpreter's random ops, memoised
   per task in a :class:`DrawTable` (see there).
 
-The exporter (:mod:`evolve.inspect.export`) embeds the pure-Python twin, :mod:`primitives.rng`, verbatim.
+The exporter (:mod:`evolve.analysis.export`) embeds the pure-Python twin, :mod:`primitives.rng`, verbatim.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ class SuiteParameter:
 class ProblemSuite:
     """Base class of a problem suite.
 
-    Contract (checked by ``tests/test_problems.py`` for every registered suite):
+    Contract (checked by ``tests/problems/test_problems.py`` for every registered suite):
 
     - constructed with keyword parameters only, each annotated ``int``, ``float``, ``bool`` or
       ``str`` and given a default, so ``make_suite(name, {})`` works;

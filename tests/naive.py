@@ -1,4 +1,4 @@
-"""The slow, obvious twin of :mod:`primitives.interpreter` (DESIGN.md, "Executing an algorithm").
+"""The slow, obvious twin of :mod:`primitives.interpreter` (Real et al. 2020, §3).
 
 One task at a time, one instruction at a time, each op's meaning taken from
 ``OPS[code].reference``; scalars are Python floats, vectors and matrices NumPy arrays. Random ops

@@ -1,8 +1,11 @@
-"""Habits that keep the structure: the import contract and the docs' examples (STYLE.md 15, 12).
+"""Habits that keep the structure: the import contract, the layout and the docs' examples.
 
 - ``primitives`` and ``problems`` import nothing from the rest of the project: ``primitives`` only
   itself, ``problems`` only itself (read from every module's syntax tree, lazy imports inside
   functions included).
+- The search side of ``evolve`` (engine, search, evaluation, islands, run directory, config) never
+  imports the layers above it: analysis, studies, benchmarks, estimators, user interface, CLI.
+- ``evolve/`` holds no module outside a sub-package but ``__init__``, ``api`` and ``errors``.
 - ``evolve``'s modules import each other without a circle, neither at import time (module-level
   imports) nor through the lazy imports inside functions.
 - The TOML and Python examples in ``docs/`` run as written: each ``[problem]`` table loads through
@@ -103,6 +106,28 @@ def test_evolve_has_no_import_cycle() -> None:
 def test_evolve_has_no_lazy_import_cycle() -> None:
     cycles = _evolve_cycles(top_level_only=False)
     assert not cycles, "import cycles through imports inside functions:\n" + "\n".join(cycles)
+
+
+ENGINE_SIDE = ("evolve.engine", "evolve.search", "evolve.evaluation", "evolve.islands",
+               "evolve.rundir", "evolve.config")
+ABOVE = ("evolve.analysis", "evolve.studies", "evolve.bench", "evolve.estimators", "evolve.ui",
+         "evolve.cli", "evolve.api")
+
+
+def test_the_engine_never_imports_the_layers_above_it() -> None:
+    offenders = []
+    for module, path in _modules("evolve").items():
+        if not module.startswith(ENGINE_SIDE):
+            continue
+        for target in _imports(path, module, top_level_only=False):
+            if target.startswith(ABOVE):
+                offenders.append(f"{module} imports {target}")
+    assert not offenders, "\n".join(sorted(offenders))
+
+
+def test_evolve_has_no_loose_modules() -> None:
+    loose = sorted(p.name for p in (ROOT / "evolve").glob("*.py") if p.name != "_version.py")
+    assert loose == ["__init__.py", "api.py", "errors.py"], loose  # _version.py: written at build
 
 
 def test_the_contract_checker_sees_a_violation(tmp_path: Path) -> None:

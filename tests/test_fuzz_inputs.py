@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evolve.campaign import resume_campaign, start_campaign
 from evolve.config import SECTIONS, Config, config_from_dict, load_config, to_toml
+from evolve.engine.campaign import resume_campaign, start_campaign
 from evolve.errors import CheckpointError, ConfigError
-from evolve.scoring import TaskBatch, per_task_fitness
+from evolve.evaluation.scoring import TaskBatch, per_task_fitness
 from primitives.memory import MemorySpec, ProgramError
 from primitives.ops import OPS
 from primitives.program import Program
@@ -122,6 +122,7 @@ def program_text(draw):
     return text
 
 
+@pytest.mark.slow
 @FUZZ
 @given(text=program_text())
 def test_program_text_parses_and_runs_or_is_one_clear_error(text, batch):

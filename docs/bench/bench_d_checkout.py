@@ -8,7 +8,7 @@ from pathlib import Path
 from evolve.config import apply_overrides, config_from_dict, load_source
 
 try:
-    from evolve.campaign import start_campaign
+    from evolve.engine.campaign import start_campaign
 except ImportError:
     from evolve.api import start_campaign
 data = apply_overrides(load_source("digits-demo"), ["seed=0", "campaign.max_evaluations=10000",

@@ -20,8 +20,8 @@ import time
 import numpy as np
 from replay_d import capture  # this folder's other script (on sys.path when run as a script)
 
-import evolve.scoring as scoring
-from evolve.bench import SCENARIOS, random_programs, scenario_tasks
+import evolve.evaluation.scoring as scoring
+from evolve.bench.throughput import SCENARIOS, random_programs, scenario_tasks
 from primitives.interpreter import EVAL_TYPE_CODES, evaluate_batch
 from primitives.liveness import OP_TABLE, live_mask
 from primitives.ops import OPS

@@ -6,7 +6,7 @@ same calls, so the ratio is the interpreter's alone and survives this machine's 
 
 The calls are captured once from this checkout's seeded ``digits-demo`` search (10,000
 individuals); each build's ``primitives`` is copied under a new name and compiled alike
-(:func:`evolve.bench_against.load_other`). Every build must return the same fitness and FEC hashes,
+(:func:`evolve.bench.against.load_other`). Every build must return the same fitness and FEC hashes,
 bit for bit, as this checkout's interpreter on every call.
 """
 
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-import evolve.scoring as scoring
-from evolve.bench import SEARCH_SCENARIOS
-from evolve.bench_against import load_other
-from evolve.campaign import start_campaign
+import evolve.evaluation.scoring as scoring
+from evolve.bench.against import load_other
+from evolve.bench.throughput import SEARCH_SCENARIOS
+from evolve.engine.campaign import start_campaign
 
 
 def capture(individuals: int) -> list[tuple]:

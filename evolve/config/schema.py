@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from evolve.methods import METHOD_NAMES
+from evolve.search.methods import METHOD_NAMES
 from primitives.memory import MATRIX, MAX_MEMORY, MIN_MEMORY, SCALAR, VECTOR
 
 MUTATIONS = (
@@ -19,7 +19,7 @@ MUTATIONS = (
     "identity",
     "randomize_algorithm",
 )
-METHODS = METHOD_NAMES  # the registry in evolve/methods.py decides what search.method may name
+METHODS = METHOD_NAMES  # the registry in evolve/search/methods.py decides what search.method may name
 EXECUTORS = ("serial", "processes", "dask")
 
 
@@ -45,7 +45,7 @@ class TasksConfig:
     search: int = _f(10, "tasks whose mean fitness drives the search", min=1, max=100000)
     select: int = _f(100, "tasks on which candidates are checked for success", min=1, max=100000)
     final: int = _f(100, "held-out tasks of the reported result", min=1, max=100000)
-    resample_individuals: int = _f(0, "draw new search tasks every this many individuals (0: the search tasks stay fixed; evolve/protocol.py)", min=0, max=10**15)
+    resample_individuals: int = _f(0, "draw new search tasks every this many individuals (0: the search tasks stay fixed; evolve/engine/task_protocol.py)", min=0, max=10**15)
     search_pool: int = _f(0, "resampled search tasks come from a pool of this many search tasks (pairs x projections; 0: fresh tasks at each draw)", min=0, max=100000)
     mix_fraction: float = _f(0.0, "share of the draws whose tasks come from the suite with dataset = mix_dataset (dataset mixing)", min=0.0, max=1.0)
     mix_dataset: str = _f("", "the suite's dataset parameter for the mixed draws (needs resample_individuals > 0)")

@@ -115,7 +115,7 @@ class _Discovered(BaseEstimator):
         per_model = (memory.scalars + memory.vectors * F + max(memory.matrices, 1) * F * F
                      + (0 if self.features_size is None else n_columns * F)) * 8
         need = per_model * n_models * int(self.n_projections)
-        from evolve.resources import GB, available_bytes
+        from evolve.engine.resources import GB, available_bytes
 
         have = available_bytes()
         if need > MEMORY_SHARE * have:
@@ -269,7 +269,7 @@ def load_estimator(run_dir: str | Path, n_projections: int = 5, **params):
     or :class:`DiscoveredRegressor` with the run's program, memory, ``max_abs_error``, F and
     epochs as its parameters (``params`` override them). Built from the run's data; nothing in
     the run directory is executed."""
-    from evolve.inspect.estimator import run_fields
+    from evolve.analysis.export_estimator import run_fields
     from primitives.text import format_program
 
     fields = run_fields(Path(run_dir))

@@ -1,4 +1,5 @@
-"""Islands: several aging populations that evolve apart and exchange migrants (DESIGN.md, Search).
+"""Islands: several aging populations that evolve apart and exchange migrants (the island model;
+Skolicki and De Jong 2005).
 
 Round r of an island campaign::
 

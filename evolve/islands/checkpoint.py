@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from evolve import checkpoint_fields as fields
 from evolve.islands.state import IslandState
-from evolve.store import programs_from_arrays
+from evolve.rundir import checkpoint_fields as fields
+from evolve.rundir.store import programs_from_arrays
 
 
 def check_program_arrays(share: dict[str, np.ndarray]) -> None:

@@ -1,6 +1,6 @@
 """The coordinator: :class:`Islands`, the strategy by which a campaign's loop runs
 ``campaign.islands`` populations: rounds of island epochs on an executor, pipelining, migration,
-the islands' part of a checkpoint and its restore. The campaign (:class:`evolve.campaign.Campaign`)
+the islands' part of a checkpoint and its restore. The campaign (:class:`evolve.engine.campaign.Campaign`)
 keeps what is common to one population and islands: select checks, success/budget/stop logic,
 progress rows, the hall of fame, checkpoints and the run-directory files."""
 
@@ -11,14 +11,13 @@ import uuid
 import numpy as np
 
 import evolve.islands.epoch as residency
-from evolve import checkpoint_fields as fields
 from evolve.config import Config, to_toml
+from evolve.engine.strategy import CampaignState
 from evolve.errors import ConfigError
-from evolve.evolution import as_individual
-from evolve.executors import Executor, Job, make_executor
-from evolve.fec import FECCache
+from evolve.evaluation.fec import FECCache
 from evolve.islands.checkpoint import check_migrants, check_program_arrays, prefixed
 from evolve.islands.epoch import WORLDS, epoch_task, replay_island, run_island_epoch, warm_island
+from evolve.islands.executors import Executor, Job, make_executor
 from evolve.islands.migration import deal_migrants
 from evolve.islands.state import (
     IslandMeta,
@@ -28,15 +27,16 @@ from evolve.islands.state import (
     island_streams,
     with_population,
 )
-from evolve.methods import METHODS, method
-from evolve.store import programs_from_arrays
-from evolve.strategy import CampaignState
+from evolve.rundir import checkpoint_fields as fields
+from evolve.rundir.store import programs_from_arrays
+from evolve.search.evolution import as_individual
+from evolve.search.methods import METHODS, method
 from primitives.program import validate
 from primitives.rng import Stream
 
 
 class Islands:
-    """The :class:`evolve.strategy.Strategy` of ``campaign.islands`` populations run by
+    """The :class:`evolve.engine.strategy.Strategy` of ``campaign.islands`` populations run by
     ``campaign.executor``. This object keeps the islands as :class:`IslandState` records and runs everything but
     the epochs; ``campaign.individuals`` counts all islands."""
 

@@ -11,14 +11,9 @@ import tomllib
 import numpy as np
 
 from evolve.config import config_from_dict
-from evolve.evolution import (
-    Population,
-    initial_population,
-    make_hall_of_fame,
-    random_search,
-    regularized_evolution,
-)
-from evolve.fec import FECCache, LiveKeyHashes
+from evolve.engine.search_context import SearchContext
+from evolve.evaluation.evaluator import LIVE_KEYS_KEPT
+from evolve.evaluation.fec import FECCache, LiveKeyHashes
 from evolve.islands.state import (
     IslandMeta,
     IslandState,
@@ -28,10 +23,15 @@ from evolve.islands.state import (
     set_mutation_state,
     with_population,
 )
-from evolve.methods import method
-from evolve.search_context import SearchContext
-from evolve.search_evaluator import LIVE_KEYS_KEPT
-from evolve.store import programs_to_arrays
+from evolve.rundir.store import programs_to_arrays
+from evolve.search.evolution import (
+    Population,
+    initial_population,
+    make_hall_of_fame,
+    random_search,
+    regularized_evolution,
+)
+from evolve.search.methods import method
 
 
 class _Worlds(threading.local):
@@ -77,7 +77,7 @@ class LiveIsland:
         self.meta = meta
         self.population = population
         self.cache = cache
-        # this island's own live-code keys (evolve.fec.LiveKeyHashes): kept with the island, not
+        # this island's own live-code keys (evolve.evaluation.fec.LiveKeyHashes): kept with the island, not
         # the world a thread lends to every island, so its work depends on its own history only
         self.live_hashes = LiveKeyHashes(LIVE_KEYS_KEPT)
         self.token = token

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from evolve import checkpoint_fields as fields
-from evolve.evolution import (
+from evolve.rundir import checkpoint_fields as fields
+from evolve.rundir.store import programs_to_arrays
+from evolve.search.evolution import (
     Population,
     new_individual,
 )
-from evolve.store import programs_to_arrays
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The ablation of results/showcase/mnist1d-ablation/README.md: mnist1d-scratch at small scale
 # (2.5 minutes per run, seeds 0-1), each row adding one piece of the protocol to the one above.
-# Usage: sh run.sh OUT_ROOT   (then: python -m evolve.ablation NAME=OUT_ROOT/NAME ... > table.md)
+# Usage: sh run.sh OUT_ROOT   (then: evolve ablation NAME=OUT_ROOT/NAME ... > table.md)
 set -e
 OUT=${1:?usage: sh run.sh OUT_ROOT}
 BAR=$(cd "$(dirname "$0")" && pwd)/logistic_sgd_tuned.txt

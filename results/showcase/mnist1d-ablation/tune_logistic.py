@@ -1,15 +1,15 @@
-"""Logistic SGD with its learning rate tuned on a preset's select tasks (evolve.retune, 100
+"""Logistic SGD with its learning rate tuned on a preset's select tasks (evolve.studies.retune, 100
 trials, seed 0): the success bar of the ablation runs. Usage: python tune_logistic.py PRESET OUT."""
 
 import sys
 
 import numpy as np
 
+from evolve.analysis.load import final_tasks
 from evolve.config import load_config
-from evolve.inspect.load import final_tasks
+from evolve.evaluation.scoring import TaskBatch
 from evolve.reference_programs import load_algorithm
-from evolve.retune import retune
-from evolve.scoring import TaskBatch
+from evolve.studies.retune import retune
 from primitives.text import format_program
 
 config = load_config(sys.argv[1])
