@@ -23,7 +23,8 @@ RUNS = {
 }
 CLOCK = ("seconds", "individuals_per_second", "seconds_to_success", "started", "finished",
          "machine", "versions", "git", "python", "select_seconds", "wall_seconds", "time",
-         "compile_seconds", "evaluator_seconds", "timings", "run_dir", "command")
+         "compile_seconds", "evaluator_seconds", "timings", "run_dir", "command", "metadata",
+         "unchanged_start")  # metadata: versions, commit, command line; unchanged_start: newer field
 
 
 def digest(run_dir: Path) -> str:
