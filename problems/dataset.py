@@ -15,9 +15,11 @@ others are searched on; two classes are one pair that every split uses.
 A task (class pair or the whole table, task seed ``s``) takes the rows of its split (and pair),
 shuffles them with ``default_rng(s)`` and keeps ``num_train_examples + num_valid_examples``.
 With ``mu, sigma`` the *train* examples' column means and standard deviations (0 -> 1):
-missing cells are imputed with ``mu``, ``x <- (x - mu) / sigma``, projected by
-``P ~ N(0, 1)^(D x F) / sqrt(D)`` from the same generator, and standardized again with the
-projected train statistics. Labels are 0/1 (the pair's second class is 1); a regression target is
+missing cells are imputed with ``mu``, ``x <- (x - mu) / sigma``, and then either projected by
+``P ~ N(0, 1)^(D x F) / sqrt(D)`` from the same generator and standardized again with the
+projected train statistics (``projection = "gaussian"``, AutoML-Zero's §4.2 tasks), or kept as
+they are (``projection = "none"``: F is the table's encoded width D, every task sees every column,
+as the final model on the user's table does). Labels are 0/1 (the pair's second class is 1); a regression target is
 standardized with its train mean and standard deviation, so RMSE is in units of the target's
 spread.
 """
@@ -37,6 +39,7 @@ from problems.table import Table, encode, file_sha256, load_table
 from problems.task import Task
 
 TASK_TYPES = ("auto", "classification", "regression")
+PROJECTIONS = ("gaussian", "none")
 POLICIES = {"categorical": ("onehot", "reject"), "missing": ("impute", "reject")}
 MAX_INFERRED_CLASSES = 10
 MAX_TRAIN, MAX_VALID = 1000, 500
@@ -78,10 +81,11 @@ class DatasetSuite(ProblemSuite):
         held_out_pairs: str = "",
         num_train_epochs: int = 1,
         sha256: str = "",
+        projection: str = "gaussian",
         seed: int = 0,
     ):
         require_positive(self.name, features_size=features_size, num_train_epochs=num_train_epochs)
-        for key, value, allowed in (("task", task, TASK_TYPES),
+        for key, value, allowed in (("task", task, TASK_TYPES), ("projection", projection, PROJECTIONS),
                                     ("categorical", categorical, POLICIES["categorical"]),
                                     ("missing", missing, POLICIES["missing"])):
             if value not in allowed:
@@ -96,8 +100,10 @@ class DatasetSuite(ProblemSuite):
         self.path, self.target, self.task, self.seed = path, target, task, seed
         self.features_size, self.num_train_epochs = features_size, num_train_epochs
         self.final_fraction, self.categorical, self.missing = final_fraction, categorical, missing
-        self.held_out_pairs, self.sha256 = held_out_pairs, sha256
+        self.held_out_pairs, self.sha256, self.projection = held_out_pairs, sha256, projection
         self.table = self._read()
+        if projection == "none":  # every column, as it is: F is the encoded width
+            self.features_size = int(self.table.features.shape[1])
         self.classification = self._task_type()
         self.eval_type = "accuracy" if self.classification else "rms"
         self._labels()
@@ -262,8 +268,11 @@ class DatasetSuite(ProblemSuite):
             mean = np.nanmean(np.where(np.isnan(x[train]).all(axis=0), 0.0, x[train]), axis=0)
         x = np.where(np.isnan(x), mean, x)
         x = _standardize(x, x[train])
-        projection = rng.standard_normal((x.shape[1], self.features_size))
-        z = _standardize(x @ projection / np.sqrt(x.shape[1]), None, train)
+        if self.projection == "none":
+            z = x
+        else:
+            projection = rng.standard_normal((x.shape[1], self.features_size))
+            z = _standardize(x @ projection / np.sqrt(x.shape[1]), None, train)
         if pair is None:
             y = _standardize(self.values[chosen][:, None], None, train)[:, 0]
         else:

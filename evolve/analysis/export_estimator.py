@@ -320,7 +320,9 @@ def run_fields(run_dir: Path) -> dict:
         features_size = config.problem.params.get("features_size")
         epochs = config.problem.params.get("num_train_epochs")
         suite = suite_of(config)
-    if features_size is None and suite is not None:
+        if config.problem.params.get("projection") == "none":
+            features_size = None  # the tasks saw every column unprojected: so does the estimator
+    if features_size is None and suite is not None and config.problem.params.get("projection") != "none":
         features_size = getattr(suite, "features_size", None)
     eval_type = data_eval_type(Path(run_dir)) or getattr(suite, "eval_type", None) or "rms"
     return {

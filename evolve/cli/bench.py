@@ -40,10 +40,37 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="compare with another checkout's interpreter (A-C), both timed "
                    "alternately in this process (--repeats rounds of --programs programs); "
                    "the ratio of best times is robust to a noisy machine")
+    p.add_argument("--tables", action="store_true",
+                   help="instead: `evolve run --data` on public tables from different fields, each "
+                   "beside scikit-learn's models on the same held-out rows (evolve/bench/tables.py)")
+    p.add_argument("--minutes", type=float, default=2.0, help="with --tables: budget per table")
+    p.add_argument("--seed", type=int, default=0, help="with --tables: the campaigns' seed")
+    p.add_argument("--workers", type=int, default=2, help="with --tables: tables run at once")
+    p.add_argument("--out", default="results/bench-tables", help="with --tables: where the runs go")
+    p.add_argument("--names", help="with --tables: comma-separated table names (default all)")
     p.set_defaults(func=run)
 
 
+def run_tables(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from evolve.bench.tables import TABLES, format_tables, run_all
+
+    names = [n.strip() for n in args.names.split(",")] if args.names else None
+    unknown = sorted(set(names or ()) - {t.name for t in TABLES})
+    if unknown:
+        raise EvolveError(f"--names: unknown table(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(t.name for t in TABLES)}")
+    if not args.minutes > 0 or args.workers < 1:
+        raise EvolveError("--minutes must be > 0 and --workers >= 1")
+    summary = run_all(Path(args.out), args.minutes, args.seed, args.workers, names)
+    print(json.dumps(summary, indent=2, default=str) if args.json else format_tables(summary), end="")
+    return 0 if not summary["failed"] else 1
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.tables:
+        return run_tables(args)
     if args.repeats < 1:
         raise EvolveError(f"--repeats {args.repeats}: must be >= 1")
     if args.programs < 1:

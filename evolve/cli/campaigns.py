@@ -125,16 +125,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _data_comparison(config, run_dir: Path, summary: dict, quiet: bool) -> None:
-    """A data run ends with scikit-learn baselines tuned on the same budget (baselines.json)."""
+    """A data run ends with its final model chosen on the training rows and scored on the held-out
+    rows beside scikit-learn's standard models (table_model.json; evolve.tables.final_model)."""
     if not is_data_run(config) or summary["stopped_by"] == "interrupted":
         return
-    from evolve.tables.data_runs import format_comparison, tuned_comparison
+    from evolve.tables.final_model import format_table_comparison, table_comparison
 
     if not quiet:
-        print("tuning scikit-learn baselines on the select tasks ...", file=sys.stderr)
-    result = tuned_comparison(config, run_dir, summary)
+        print("choosing the final model on the training rows; scoring it and scikit-learn's "
+              "models on the held-out rows ...", file=sys.stderr)
+    result = table_comparison(config, run_dir)
     if not quiet:
-        print(format_comparison(result), end="")
+        print(format_table_comparison(result), end="")
 
 
 def check_out_dir(run_dir: Path) -> None:

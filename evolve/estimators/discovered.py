@@ -72,7 +72,8 @@ class _Discovered(BaseEstimator):
 
     def __init__(self, algorithm: str | Program | None = None, memory: tuple | None = None,
                  epochs: int = 1, features_size: int | None = None, n_projections: int = 1,
-                 random_state: int | None = 0, max_abs_error: float = DEFAULT_MAX_ABS_ERROR):
+                 random_state: int | None = 0, max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
+                 input_scale: float = 1.0):
         self.algorithm = algorithm
         self.memory = memory
         self.epochs = epochs
@@ -80,6 +81,7 @@ class _Discovered(BaseEstimator):
         self.n_projections = n_projections
         self.random_state = random_state
         self.max_abs_error = max_abs_error
+        self.input_scale = input_scale
 
     # ---- parameters -----------------------------------------------------------------------
     def _program(self) -> Program:
@@ -104,6 +106,9 @@ class _Discovered(BaseEstimator):
         error = self.max_abs_error
         if isinstance(error, bool) or not isinstance(error, int | float) or not error >= 0:
             raise ValueError(f"max_abs_error={error!r}: expected a number >= 0")
+        scale = self.input_scale
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale < 1e6:
+            raise ValueError(f"input_scale={scale!r}: expected a number in (0, 1e6)")
         if self.memory is not None:
             try:
                 MemorySpec(*self.memory)
@@ -144,6 +149,8 @@ class _Discovered(BaseEstimator):
                 z = z @ projection
                 mean2, scale2 = _stats(z)
                 z = (z - mean2) / scale2
+            if self.input_scale != 1.0:
+                z = z * float(self.input_scale)
             state, stopped = self.executor_.train(z, y, epochs=int(self.epochs), task_seed=k)
             models.append({"mean": mean, "scale": scale, "projection": projection,
                            "mean2": mean2, "scale2": scale2, "state": state, "stopped": stopped})
@@ -155,6 +162,8 @@ class _Discovered(BaseEstimator):
             z = (X - model["mean"]) / model["scale"]
             if model["projection"] is not None:
                 z = (z @ model["projection"] - model["mean2"]) / model["scale2"]
+            if self.input_scale != 1.0:
+                z = z * float(self.input_scale)
         return self.executor_.predict_rows(model["state"], np.ascontiguousarray(z))
 
 
@@ -178,6 +187,10 @@ class DiscoveredRegressor(RegressorMixin, _Discovered):
         Seeds the projections.
     max_abs_error : float
         Training stops when ``|y - prediction|`` is NaN or above this, as in evolution.
+    input_scale : float
+        The prepared (standardized) inputs are multiplied by this before the algorithm sees them;
+        ``1 / sqrt(D)`` keeps ``|x|^2`` near 1 on D columns, where a learning rate tuned at
+        small F would diverge.
     """
 
     def fit(self, X, y):
@@ -199,11 +212,23 @@ class DiscoveredRegressor(RegressorMixin, _Discovered):
 
 class DiscoveredClassifier(ClassifierMixin, _Discovered):
     """A classifier running a discovered algorithm; parameters as :class:`DiscoveredRegressor`
-    (``algorithm=None`` is ``logistic_sgd``). Two classes: one model per projection. More:
-    one per class pair and projection, combined by scikit-learn's one-vs-one rule."""
+    (``algorithm=None`` is ``logistic_sgd``), and ``multiclass``. Two classes: one model per
+    projection. More: with ``multiclass="ovo"`` one model per class pair and projection, combined
+    by scikit-learn's one-vs-one rule; with ``"ovr"`` one model per class (that class against the
+    rest) and projection, the class of the highest mean ``sigmoid(s1)`` predicted."""
 
     _eval_type = "accuracy"
     _default_algorithm = "logistic_sgd"
+
+    def __init__(self, algorithm: str | Program | None = None, memory: tuple | None = None,
+                 epochs: int = 1, features_size: int | None = None, n_projections: int = 1,
+                 random_state: int | None = 0, max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
+                 input_scale: float = 1.0, multiclass: str = "ovo"):
+        super().__init__(algorithm=algorithm, memory=memory, epochs=epochs,
+                         features_size=features_size, n_projections=n_projections,
+                         random_state=random_state, max_abs_error=max_abs_error,
+                         input_scale=input_scale)
+        self.multiclass = multiclass
 
     def fit(self, X, y):
         """Train one model per class pair and projection on all rows of ``X``."""
@@ -214,10 +239,19 @@ class DiscoveredClassifier(ClassifierMixin, _Discovered):
             raise ValueError(f"{type(self).__name__} needs at least two classes; y has only one "
                              f"class: {self.classes_[0]!r}")
         K = len(self.classes_)
-        self.pairs_ = [(a, b) for a in range(K) for b in range(a + 1, K)]
-        self._check_params(X.shape[1], len(self.pairs_))
+        if self.multiclass not in ("ovo", "ovr"):
+            raise ValueError(f"multiclass={self.multiclass!r}: expected 'ovo' (class pairs) or "
+                             "'ovr' (each class against the rest)")
         self.executor_ = self._executor()
         self.models_ = []
+        if self.multiclass == "ovr" and K > 2:
+            self.pairs_ = []
+            self._check_params(X.shape[1], K)
+            for k in range(K):
+                self.models_.append(self._fit_models(X, (index == k).astype(np.float64)))
+            return self
+        self.pairs_ = [(a, b) for a in range(K) for b in range(a + 1, K)]
+        self._check_params(X.shape[1], len(self.pairs_))
         for a, b in self.pairs_:
             rows = (index == a) | (index == b)
             self.models_.append(self._fit_models(X[rows], (index[rows] == b).astype(np.float64)))
@@ -238,6 +272,9 @@ class DiscoveredClassifier(ClassifierMixin, _Discovered):
         probs = [self._pair_probability(X, models) for models in self.models_]
         if len(self.classes_) == 2:
             return np.log(probs[0]) - np.log1p(-probs[0])
+        if not self.pairs_:  # one-vs-rest: each class's log-odds against the rest
+            p = np.stack(probs, axis=1)
+            return np.log(p) - np.log1p(-p)
         votes = np.zeros((X.shape[0], len(self.classes_)))
         confidence = np.zeros_like(votes)
         for (a, b), p in zip(self.pairs_, probs, strict=True):

@@ -36,7 +36,7 @@ class _Evolved(BaseEstimator):
     _task = ""
 
     def __init__(self, budget_minutes: float = 1.0, max_evaluations: int = 0, seed: int = 0,
-                 features_size: int = 8, epochs: int = 1, n_projections: int = 5,
+                 features_size: int | None = None, epochs: int | None = None, n_projections: int = 5,
                  preset: str = "dataset", overrides: tuple = (), run_root: str | None = None,
                  on_progress=None, verbose: bool = False):
         self.budget_minutes = budget_minutes
@@ -69,8 +69,12 @@ class _Evolved(BaseEstimator):
             temp = folder / "data.tmp.npz"
             np.savez(temp, X=X, y=y)
             os.replace(temp, data)
-            overrides = [*self.overrides, f"problem.features_size={int(self.features_size)}",
-                         f"problem.num_train_epochs={int(self.epochs)}"]
+            overrides = list(self.overrides)
+            if self.features_size is not None:  # projected tasks and models, as AutoML-Zero's
+                overrides += ['problem.projection="gaussian"',
+                              f"problem.features_size={int(self.features_size)}"]
+            if self.epochs is not None:
+                overrides.append(f"problem.num_train_epochs={int(self.epochs)}")
             result = run_campaign(self.preset, data=data, target="y", task=self._task,
                                   seed=int(self.seed), budget_minutes=float(self.budget_minutes),
                                   max_evaluations=int(self.max_evaluations), overrides=overrides,
@@ -80,14 +84,42 @@ class _Evolved(BaseEstimator):
                 raise RuntimeError(f"the campaign in {result.run_dir} found no program")
             self.program_, self.math_ = result.pruned, result.math
             self.run_dir_, self.summary_ = result.run_dir, result.summary
-            self.estimator_ = load_estimator(result.run_dir, n_projections=self.n_projections,
-                                             epochs=self.epochs, random_state=self.seed)
-            self.estimator_.fit(X, y)
+            if self.features_size is not None:
+                self.estimator_ = load_estimator(result.run_dir, n_projections=self.n_projections,
+                                                 epochs=self.epochs or 1, random_state=self.seed)
+                self.estimator_.fit(X, y)
+            else:
+                self.estimator_ = self._final_model(result, X, y)
         except BaseException:
             started = (folder / "run" / "config.toml").exists()
             if self.run_root is None or not started:  # nothing a user could resume
                 shutil.rmtree(folder, ignore_errors=True)
             raise
+
+    def _final_model(self, result, X: np.ndarray, y: np.ndarray):
+        """The discovered algorithm or its starting point, with the epochs, chosen by
+        cross-validation on ``X, y`` (:func:`evolve.tables.final_model.choose_model`), trained on
+        every row of ``X``; ``choice_`` says which and why."""
+        from evolve.analysis.load import load_source
+        from evolve.engine.search_context import load_program
+        from evolve.tables.final_model import EPOCHS, choose_model, estimator_for
+        from primitives.prune import prune
+        from primitives.text import format_program
+
+        source = load_source(result.run_dir)
+        config = source.config
+        candidates = {"discovered": format_program(result.pruned)}
+        if config.algorithm.initial not in ("random", "no_op"):
+            start = format_program(prune(load_program(config.algorithm.initial, "algorithm.initial")))
+            if start != candidates["discovered"]:
+                candidates["start"] = start
+        memory = source.memory.as_tuple()
+        epochs = (int(self.epochs),) if self.epochs is not None else EPOCHS
+        self.choice_ = choose_model(self._task, candidates, X, y, memory=memory, seed=int(self.seed),
+                                    max_abs_error=config.evaluation.max_abs_error, epochs=epochs)
+        return estimator_for(self._task, self.choice_.algorithm, self.choice_.epochs, memory,
+                             config.evaluation.max_abs_error, int(self.seed),
+                             self.choice_.input_scale).fit(X, y)
 
     def _features(self, X) -> np.ndarray:
         check_is_fitted(self, "estimator_")

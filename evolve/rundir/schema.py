@@ -26,7 +26,7 @@ ISLANDS_LOG = "islands.csv"
 PARETO_FRONT = "pareto_front.txt"
 LINEAGE = "lineage.csv"
 DATA_REPORT = "data.json"
-BASELINES = "baselines.json"
+TABLE_MODEL = "table_model.json"
 RETUNE = "retune.json"
 RETUNE_TABLE = "retune.md"
 RETUNED = "retuned.txt"
@@ -81,8 +81,9 @@ FILES: tuple[RunFile, ...] = (
             limit=DATA_LIMIT),
     RunFile(DATA_REPORT, "JSON object", "tables.data_runs", "tables.data_runs, analysis.export_estimator",
             "a data run's file, hash, columns, encoding and task type"),
-    RunFile(BASELINES, "JSON object", "tables.data_runs", "tables.data_runs",
-            "a data run's scikit-learn baselines tuned on the same tasks"),
+    RunFile(TABLE_MODEL, "JSON object", "tables.final_model", "(people, evolve bench --tables)",
+            "a data run's final model (chosen on the training rows) and scikit-learn's standard "
+            "models, scored on the held-out rows"),
     RunFile(RETUNE, "JSON object", "cli.retune (studies.retune)", "studies.ablation_table",
             "the run's program and the baselines, equally re-tuned, on final tasks"),
     RunFile(RETUNE_TABLE, "Markdown", "cli.retune", "(people)", "retune.json as a table"),

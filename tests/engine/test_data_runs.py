@@ -47,11 +47,13 @@ def test_evolve_run_data_end_to_end(data_csv, tmp_path, capsys):
     assert data["task"] == "classification" and data["classes"] == ["short", "tall"]
     assert data["dropped_constant"] == ["flat"] and data["missing"] == {"width": 1}
     assert data["one_hot"] == {"soil": ["clay", "sand"]}
-    baselines = json.loads((out / "baselines.json").read_text())
-    names = [row["name"] for row in baselines["baselines"]]
-    assert names == ["LogisticRegression", "MLPClassifier", "HistGradientBoostingClassifier"]
-    assert all(0.0 <= row["final_fitness"] <= 1.0 for row in baselines["baselines"])
-    assert baselines["discovered"]["final_fitness"] == summary["final_fitness"]
+    assert config["problem"]["projection"] == "none" and config["problem"]["features_size"] == 4  # height, width, soil=clay, soil=sand
+    table = json.loads((out / "table_model.json").read_text())  # held-out rows, all columns
+    names = [row["name"] for row in table["practitioner"]]
+    assert names == ["LogisticRegression", "MLPClassifier(100)", "HistGradientBoostingClassifier"]
+    assert all(0.0 <= row["score"] <= 1.0 for row in table["practitioner"])
+    assert 0.0 <= table["evolved"] <= 1.0 and table["test_rows"] + table["train_rows"] == 120
+    assert table["chosen"]["which"] in ("discovered", "start") and table["chosen"]["epochs"] >= 1
 
     # resume (already finished: it stops at once) and report read the same file ...
     assert main(["resume", str(out), "--quiet"]) == 0
@@ -66,7 +68,7 @@ def test_evolve_run_data_end_to_end(data_csv, tmp_path, capsys):
     X = np.random.default_rng(1).normal(size=(50, 2))
     y = (X[:, 0] > 0).astype(int)
     model = module.DiscoveredAlgorithm().fit(X, y)
-    assert model.features_size == 8 and 0.0 <= model.score(X, y) <= 1.0
+    assert model.features_size is None and 0.0 <= model.score(X, y) <= 1.0
     # a changed file is one clear error
     capsys.readouterr()
     with open(data_csv, "a") as handle:
@@ -101,7 +103,7 @@ def test_python_api_run_campaign_and_load_estimator(data_csv, tmp_path):
                         on_progress=progress.append)
     assert progress and progress[-1].individuals >= 1000
     estimator = evolve.load_estimator(result.run_dir, epochs=2)
-    assert estimator.epochs == 2 and estimator.features_size == 8
+    assert estimator.epochs == 2 and estimator.features_size is None  # tasks saw every column
 
 
 def test_evolved_regressor_fit_on_a_tiny_budget(tmp_path):
