@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from evolve.evaluation.evaluator import SearchEvaluator, op_costs, program_cost
-from evolve.evaluation.fec import FECCache
+from evolve.evaluation.fec import FECCache, LiveKeyHashes
 from evolve.evaluation.scoring import TaskBatch
 from problems.registry import get_tasks, make_suite
 
@@ -115,8 +115,8 @@ def funnel_batch(config) -> TaskBatch | None:
 
 def swap_batch(evaluator: SearchEvaluator, batch: TaskBatch, max_cost_ratio: float,
                reference) -> None:
-    """Point ``evaluator`` at new search tasks: a fresh FEC table (hit and miss counts kept),
-    no hurdle history, the compute limit for the new tasks' sizes."""
+    """Point ``evaluator`` at new search tasks: a fresh FEC table (hit and miss counts kept) and
+    live-code hashes, no hurdle history, the compute limit for the new tasks' sizes."""
     evaluator.batch = batch
     if evaluator.fec:
         n_train = evaluator.head.train_x.shape[1]
@@ -125,6 +125,10 @@ def swap_batch(evaluator: SearchEvaluator, batch: TaskBatch, max_cost_ratio: flo
     hits, misses = evaluator.cache.hits, evaluator.cache.misses
     evaluator.cache = FECCache(evaluator.cache.capacity)
     evaluator.cache.hits, evaluator.cache.misses = hits, misses
+    # A remembered FEC hash is the hash of predictions on the *old* head examples: kept, it would
+    # look up the new table with a stale key (and a resumed run, which starts without them, would
+    # go another way). Emptied with the table it keys.
+    evaluator.live_hashes = LiveKeyHashes(evaluator.live_hashes.capacity)
     evaluator.hurdle_scores = []
     evaluator.costs = op_costs(batch.features_size)
     if max_cost_ratio > 0:

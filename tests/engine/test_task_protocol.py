@@ -12,6 +12,7 @@ import pytest
 from evolve.config import load_config
 from evolve.engine import task_protocol as protocol
 from evolve.engine.campaign import resume_campaign, start_campaign
+from evolve.engine.search_context import SearchContext
 from evolve.errors import ConfigError
 from evolve.evaluation.scoring import TaskBatch, per_task_fitness
 from evolve.reference_programs import load_algorithm
@@ -113,7 +114,7 @@ def test_pool_draws_are_distinct_pool_members_and_repeatable():
 
 
 def test_mixing_draws_the_other_dataset_at_about_its_fraction():
-    config = load_config("digits-demo", [
+    config = load_config("digits-demo", ['problem.protocol="shared"',  # wine's quarters are too small for 40 + 30
         "tasks.resample_individuals=100", "tasks.mix_fraction=0.5", "tasks.mix_dataset=\"wine\"",
         "problem.num_train_examples=40", "problem.num_valid_examples=30", "tasks.search=2"])
     tasks = protocol.SearchTasks(config)
@@ -280,3 +281,14 @@ def test_paired_interval():
     assert high - mean == pytest.approx(half)
     with pytest.raises(ValueError):
         paired_interval(a[:1], b[:1])
+
+
+def test_new_search_tasks_forget_the_live_code_hashes():
+    """A remembered FEC hash was computed on the old tasks' head examples: swapping the batch
+    must drop it (it once made a resumed run, which starts without them, diverge)."""
+    config = tiny(100, *PROTOCOL)
+    context = SearchContext(config)
+    old = context.evaluator.live_hashes
+    context.set_draw(context.draw + 1)
+    assert context.evaluator.live_hashes is not old
+    assert context.evaluator.live_hashes.capacity == old.capacity
