@@ -12,11 +12,22 @@ A task is (class pair, task seed). For a pair (a, b), a < b, take the examples o
 a Gaussian matrix ``P ~ N(0, 1)^(D×F) / sqrt(D)`` drawn from the same generator (D = the dataset's
 dimension), and standardize every projected feature with the *train* mean and std (std 0 -> 1).
 
-Search tasks use the pairs that are not held out; select and final tasks use the held-out pairs
-(and disjoint task seeds, see ``problems.base.task_seeds``). Default held-out pairs: a fixed seeded
-permutation of all pairs picks ``max(1, round(pairs / 5))`` of them: 9 of the 45 pairs of digits
-and of mnist1d, 1 of wine's and of iris' 3. breast_cancer has a single pair: every split uses
-it, with disjoint seeds.
+Two protocols (``protocol``):
+
+- ``"disjoint"`` (the real-data presets' default): nothing is shared between search, select and
+  final. The class pairs are split three ways: ``final_pairs`` (default: a fixed seeded
+  permutation picks ``max(1, round(pairs / 5))``), ``select_pairs`` (as many more), the rest
+  searched; no final pair is ever searched or selected on. The *examples* are split three ways
+  too, by a fixed seeded permutation within each class (half search, a quarter select, a quarter
+  final), and a task of a split takes only that split's examples: a final task's examples are in
+  no search or select task under any pair or projection. A dataset with a single pair
+  (breast_cancer) shares the pair and splits only the examples. MNIST-1D is generated with
+  ``mnist1d_samples`` signals (default 5000; more are generated, not copied, when asked).
+- ``"shared"`` (the earlier protocol, kept for comparison): search tasks use the pairs that are not
+  held out, select and final tasks the same held-out pairs (``held_out_pairs``, default as
+  ``final_pairs``), all drawing from every example of their pairs.
+
+Task seeds are disjoint between splits in both (``problems.base.task_seeds``).
 Within a split, task ``i`` takes pair ``order[i % pairs]``, ``order`` a permutation seeded by
 (suite seed, ``seed`` argument, split).
 """
@@ -45,12 +56,18 @@ DATASET_SIZES = {
 _HELD_OUT_PERMUTATION_SEED = 20200101
 
 
+PROTOCOLS = ("shared", "disjoint")
+# Examples per class: search, select, final (the rest of a class after the first two is final).
+ROW_FRACTIONS = (0.5, 0.25)
+_ROW_SPLIT_SEED = 20261208
+
+
 @functools.cache
-def load_dataset(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+def load_dataset(dataset: str, mnist1d_samples: int = 5000) -> tuple[np.ndarray, np.ndarray]:
     """(features float64 (n, D), integer labels (n,)) of a dataset, read-only and cached (so a
     process generates MNIST-1D once)."""
     if dataset == "mnist1d":
-        features, labels = _make_mnist1d()
+        features, labels = _make_mnist1d(mnist1d_samples)
     else:
         import sklearn.datasets  # lazily: only this suite needs scikit-learn
 
@@ -63,8 +80,9 @@ def load_dataset(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     return features, labels
 
 
-def _make_mnist1d() -> tuple[np.ndarray, np.ndarray]:
-    """MNIST-1D by ``mnist1d.data.make_dataset(get_dataset_args())``, train and test pooled.
+def _make_mnist1d(samples: int = 5000) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-1D by ``mnist1d.data.make_dataset(get_dataset_args())`` (``num_samples = samples``),
+    train and test pooled.
 
     The generator seeds NumPy's and Python's global RNGs (``mnist1d.utils.set_seed``); both are
     put back as they were, so loading the dataset changes no other random stream."""
@@ -79,7 +97,9 @@ def _make_mnist1d() -> tuple[np.ndarray, np.ndarray]:
         ) from None
     numpy_state, python_state = np.random.get_state(), random.getstate()
     try:
-        data = make_dataset(get_dataset_args())
+        args = get_dataset_args()
+        args.num_samples = int(samples)
+        data = make_dataset(args)
     finally:
         np.random.set_state(numpy_state)
         random.setstate(python_state)
@@ -118,8 +138,18 @@ class ProjectedBinarySuite(ProblemSuite):
         num_valid_examples: int = 0,
         held_out_pairs: str = "",
         num_train_epochs: int = 1,
+        protocol: str = "shared",
+        final_pairs: str = "",
+        select_pairs: str = "",
+        mnist1d_samples: int = 5000,
         seed: int = 0,
     ):
+        if protocol not in PROTOCOLS:
+            raise ProblemError(f"problem suite {self.name!r}: parameter 'protocol' is {protocol!r}; "
+                               f"allowed: {', '.join(PROTOCOLS)}")
+        if not isinstance(mnist1d_samples, int) or not 1000 <= mnist1d_samples <= 200_000:
+            raise ProblemError(f"problem suite {self.name!r}: parameter 'mnist1d_samples' is "
+                               f"{mnist1d_samples!r}; allowed: an integer in [1000, 200000]")
         if dataset not in DATASET_SIZES:
             raise ProblemError(
                 f"problem suite {self.name!r}: parameter 'dataset' is {dataset!r}; "
@@ -128,15 +158,62 @@ class ProjectedBinarySuite(ProblemSuite):
         require_positive(self.name, features_size=features_size, num_train_epochs=num_train_epochs)
         self.dataset, self.features_size, self.seed = dataset, features_size, seed
         self.num_train_epochs = num_train_epochs
-        self.held_out_pairs = held_out_pairs
-        labels = load_dataset(dataset)[1]
+        self.held_out_pairs, self.protocol = held_out_pairs, protocol
+        self.mnist1d_samples = mnist1d_samples if dataset == "mnist1d" else 5000
+        labels = load_dataset(dataset, self.mnist1d_samples)[1]
         counts = np.bincount(labels)
         all_pairs = list(itertools.combinations(range(len(counts)), 2))
-        self.search_pairs, self.held_out = self._split_pairs(all_pairs, held_out_pairs)
-        smallest = min(int(counts[a] + counts[b]) for a, b in all_pairs)
+        if protocol == "shared":
+            self.search_pairs, self.held_out = self._split_pairs(all_pairs, held_out_pairs)
+            self.pairs_of = {"search": self.search_pairs, "select": self.held_out,
+                             "final": self.held_out}
+            self.rows_of = None
+            smallest = min(int(counts[a] + counts[b]) for a, b in all_pairs)
+        else:
+            self.pairs_of = self._three_way_pairs(all_pairs, final_pairs, select_pairs)
+            self.search_pairs, self.held_out = self.pairs_of["search"], self.pairs_of["final"]
+            self.rows_of = self._three_way_rows(labels)
+            smallest = min(int(np.isin(labels[self.rows_of[split]], pair).sum())
+                           for split, pairs in self.pairs_of.items() for pair in pairs)
         self.num_train_examples, self.num_valid_examples = self._sizes(
             num_train_examples, num_valid_examples, smallest
         )
+
+    def _three_way_pairs(self, all_pairs, final_text: str, select_text: str) -> dict:
+        """Search, select and final pairs, disjoint (a single pair is shared by all three)."""
+        if len(all_pairs) == 1:
+            return {"search": all_pairs, "select": all_pairs, "final": all_pairs}
+        try:
+            final, select = list(parse_pairs(final_text)), list(parse_pairs(select_text))
+        except ValueError as error:
+            raise ProblemError(f"problem suite {self.name!r}: final_pairs/select_pairs: {error}") from None
+        count = max(1, round(len(all_pairs) / 5))
+        order = [all_pairs[i] for i in np.random.default_rng(_HELD_OUT_PERMUTATION_SEED).permutation(len(all_pairs))]
+        if not final:
+            final = sorted([p for p in order if p not in select][:count])
+        if not select:
+            select = sorted([p for p in order if p not in final][:count])
+        search = [p for p in all_pairs if p not in final and p not in select]
+        bad = [p for p in final + select if p not in all_pairs]
+        if bad or set(final) & set(select) or not search:
+            raise ProblemError(
+                f"problem suite {self.name!r}: final_pairs {final_text!r} and select_pairs "
+                f"{select_text!r} must name disjoint class pairs of {self.dataset!r} and leave at "
+                "least one pair for search")
+        return {"search": search, "select": select, "final": final}
+
+    def _three_way_rows(self, labels: np.ndarray) -> dict:
+        """Indices of each split's examples: per class, a fixed permutation cut 50/25/25."""
+        rng = np.random.default_rng([_ROW_SPLIT_SEED, len(labels)])
+        parts: dict[str, list] = {"search": [], "select": [], "final": []}
+        for c in range(int(labels.max()) + 1):
+            rows = rng.permutation(np.flatnonzero(labels == c))
+            a = round(ROW_FRACTIONS[0] * len(rows))
+            b = a + round(ROW_FRACTIONS[1] * len(rows))
+            parts["search"].append(rows[:a])
+            parts["select"].append(rows[a:b])
+            parts["final"].append(rows[b:])
+        return {k: np.sort(np.concatenate(v)) for k, v in parts.items()}
 
     def _split_pairs(self, all_pairs, held_out_text):
         try:
@@ -173,6 +250,11 @@ class ProjectedBinarySuite(ProblemSuite):
                 f"problem suite {self.name!r}: num_train_examples and "
                 f"num_valid_examples must be >= 0 (0 = dataset default)"
             )
+        if num_train == 0 and num_valid == 0 and default_train + default_valid > smallest:
+            # the split's smallest pair is smaller than the defaults (the disjoint protocol's
+            # quarter of the examples): keep the defaults' train/valid proportion
+            num_train = max(1, int(smallest * default_train / (default_train + default_valid)))
+            num_valid = max(1, smallest - num_train)
         if num_train == 0:
             num_train = max(1, min(default_train, smallest - max(num_valid, 1)))
         if num_valid == 0:
@@ -186,23 +268,40 @@ class ProjectedBinarySuite(ProblemSuite):
 
     def task_pairs(self, split: str, n: int, seed: int) -> list[tuple[int, int]]:
         """The class pair of each of the first ``n`` tasks of ``split``."""
-        pairs = self.search_pairs if split_index(split) == 0 else self.held_out
+        pairs = self.pairs_of[("search", "select", "final")[split_index(split)]]
         entropy = [self.seed % 2**64, seed % 2**64, split_index(split)]
         order = np.random.default_rng(entropy).permutation(len(pairs))
         return [pairs[order[i % len(pairs)]] for i in range(n)]
 
     def tasks(self, split: str, n: int, seed: int) -> list[Task]:
         pairs = self.task_pairs(split, n, seed)
+        name = ("search", "select", "final")[split_index(split)]
         return [
-            self._task(pair, task_seed)
+            self._task(pair, task_seed, name)
             for pair, task_seed in zip(pairs, task_seeds(self.seed, split, n, seed), strict=True)
         ]
 
-    def _task(self, pair: tuple[int, int], task_seed: int) -> Task:
-        features, labels = load_dataset(self.dataset)
-        chosen = np.flatnonzero((labels == pair[0]) | (labels == pair[1]))
+    def task_rows(self, split: str, n: int, seed: int) -> list[np.ndarray]:
+        """The dataset rows (train first, then valid) of each of the first ``n`` tasks."""
+        pairs = self.task_pairs(split, n, seed)
+        name = ("search", "select", "final")[split_index(split)]
+        return [self._chosen(pair, s, name)[1]
+                for pair, s in zip(pairs, task_seeds(self.seed, split, n, seed), strict=True)]
+
+    def _chosen(self, pair: tuple[int, int], task_seed: int, split: str):
+        labels = load_dataset(self.dataset, self.mnist1d_samples)[1]
+        in_pair = (labels == pair[0]) | (labels == pair[1])
+        if self.rows_of is not None:
+            allowed = np.zeros(len(labels), dtype=bool)
+            allowed[self.rows_of[split]] = True
+            in_pair &= allowed
         rng = np.random.default_rng(task_seed)
-        chosen = rng.permutation(chosen)[: self.num_train_examples + self.num_valid_examples]
+        chosen = rng.permutation(np.flatnonzero(in_pair))[: self.num_train_examples + self.num_valid_examples]
+        return rng, chosen
+
+    def _task(self, pair: tuple[int, int], task_seed: int, split: str = "search") -> Task:
+        features, labels = load_dataset(self.dataset, self.mnist1d_samples)
+        rng, chosen = self._chosen(pair, task_seed, split)
         projection = rng.standard_normal((features.shape[1], self.features_size))
         projected = features[chosen] @ projection / np.sqrt(features.shape[1])
         binary = (labels[chosen] == pair[1]).astype(np.float64)
