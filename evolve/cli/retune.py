@@ -24,11 +24,13 @@ from evolve.evaluation.evaluator import op_costs, program_cost
 from evolve.evaluation.scoring import TaskBatch, per_task_fitness, reduce_fitness
 from evolve.reference_programs import load_algorithm
 from evolve.rundir.store import atomic_write_text, write_json
-from evolve.studies.retune import paired_interval, retune
+from evolve.studies.retune import clustered_interval, paired_interval, retune
 from primitives.memory import MemorySpec
 from primitives.text import format_program
 
-BASELINES = ("logistic_sgd", "nn_2layer")
+# The hand-designed baselines, each tuned with the same trials as the evolved program: logistic
+# SGD without and with a bias, the 2-layer network without and with biases, and with momentum.
+BASELINES = ("logistic_sgd", "affine_sgd", "nn_2layer", "nn_2layer_bias", "nn_2layer_momentum")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -106,17 +108,37 @@ def compare_tuned(program, config, memory: MemorySpec, trials: int, seed: int,
         if name == "evolved":
             out["_retuned_text"] = format_program(tuned.program)
             retuned_program = tuned.program
+    clusters = _task_clusters(config, final.num_tasks)
     for name in BASELINES:
         mean, low, high = paired_interval(per_task[("evolved", "tuned")], per_task[(name, "tuned")])
         out[f"evolved_minus_{name}"] = {"mean": mean, "low": low, "high": high}
+        if clusters is not None:
+            c_mean, c_low, c_high, k = clustered_interval(per_task[("evolved", "tuned")],
+                                                          per_task[(name, "tuned")], clusters)
+            out[f"evolved_minus_{name}"]["clustered"] = {"mean": c_mean, "low": c_low,
+                                                         "high": c_high, "clusters": k}
+    strongest = max(BASELINES, key=lambda n: out["methods"][n]["final"])
+    out["strongest_tuned_baseline"] = strongest
     costs = op_costs(final.features_size)
     shape = (final.train_x.shape[1], final.valid_x.shape[1], final.num_epochs)
     out["cost_ratio_to_nn_2layer"] = (program_cost(retuned_program, costs, *shape)
                                       / program_cost(load_algorithm("nn_2layer"), costs, *shape))
     if sklearn:
         out["sklearn"] = {s.name: {"final": s.fitness, "final_std": float(s.per_task.std())}
-                          for s in score_sklearn(tasks, max_abs_error=e.max_abs_error)}
+                          for s in score_sklearn(tasks, max_abs_error=e.max_abs_error, strong=True)}
     return out
+
+
+def _task_clusters(config, n: int) -> list | None:
+    """Each final task's class pair (the unit an interval should be clustered by), or None for a
+    suite without pairs."""
+    from evolve.analysis.load import suite_of
+
+    suite = suite_of(config)
+    if suite is None or not hasattr(suite, "task_pairs"):
+        return None
+    pairs = suite.task_pairs("final", n, config.seed)
+    return None if any(p is None for p in pairs) else [tuple(p) for p in pairs]
 
 
 def markdown(summary: dict) -> str:
@@ -137,7 +159,13 @@ def markdown(summary: dict) -> str:
     lines.append("")
     for name in BASELINES:
         d = summary[f"evolved_minus_{name}"]
-        lines.append(f"- evolved - tuned {name}: {100 * d['mean']:+.2f} points "
-                     f"(95% interval {100 * d['low']:+.2f} to {100 * d['high']:+.2f})")
+        line = (f"- evolved - tuned {name}: {100 * d['mean']:+.2f} points "
+                f"(95% interval per task {100 * d['low']:+.2f} to {100 * d['high']:+.2f}")
+        if "clustered" in d:
+            c = d["clustered"]
+            line += (f"; clustered by class pair, {c['clusters']} pairs: {100 * c['low']:+.2f} "
+                     f"to {100 * c['high']:+.2f}")
+        lines.append(line + ")")
+    lines.append(f"- strongest tuned baseline: {summary['strongest_tuned_baseline']}")
     lines.append(f"- compute cost: {summary['cost_ratio_to_nn_2layer']:.2f}x nn_2layer's")
     return "\n".join(lines) + "\n"

@@ -8,7 +8,8 @@ from evolve.errors import EvolveError
 from primitives.program import Program
 from primitives.text import parse_program
 
-BUILTIN_ALGORITHMS = ("linear_sgd", "affine_sgd", "logistic_sgd", "nn_2layer", "automl_zero_linear")
+BUILTIN_ALGORITHMS = ("linear_sgd", "affine_sgd", "logistic_sgd", "nn_2layer", "nn_2layer_bias",
+                      "nn_2layer_momentum", "automl_zero_linear")
 
 
 def algorithm_text(name: str) -> str:

@@ -100,3 +100,23 @@ def paired_interval(a: np.ndarray, b: np.ndarray, z: float = 1.96) -> tuple[floa
     mean = float(diff.mean())
     half = z * float(diff.std(ddof=1)) / np.sqrt(diff.size)
     return mean, mean - half, mean + half
+
+
+def clustered_interval(a: np.ndarray, b: np.ndarray, clusters) -> tuple[float, float, float, int]:
+    """(mean, low, high, clusters) of ``a - b`` with tasks grouped by ``clusters`` (a class pair
+    or a dataset per task): the mean of the cluster means and its 95% Student-t interval over
+    clusters (scipy.stats.t), the design's unit when tasks of one pair are not independent."""
+    from scipy import stats
+
+    diff = np.asarray(a, float) - np.asarray(b, float)
+    keys = [str(c) for c in clusters]
+    if len(keys) != diff.size:
+        raise ValueError(f"{len(keys)} cluster labels for {diff.size} tasks")
+    means = np.array([diff[[i for i, k in enumerate(keys) if k == key]].mean()
+                      for key in dict.fromkeys(keys)])
+    k = means.size
+    mean = float(means.mean())
+    if k < 2:
+        return mean, -np.inf, np.inf, k
+    half = float(stats.t.ppf(0.975, k - 1) * means.std(ddof=1) / np.sqrt(k))
+    return mean, mean - half, mean + half, k
