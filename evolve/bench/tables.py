@@ -49,11 +49,13 @@ def _penguins():
     return palmerpenguins.load_penguins()
 
 
-def _vega(name: str, drop: tuple[str, ...] = ()) -> Callable[[], object]:
+def _vega(name: str, drop: tuple[str, ...] = (), target: str = "") -> Callable[[], object]:
     def load():
         from vega_datasets import local_data
 
-        return getattr(local_data, name)().drop(columns=list(drop))
+        frame = getattr(local_data, name)().drop(columns=list(drop))
+        # rows without a target are dropped, as a user does after `evolve run` names them
+        return frame.dropna(subset=[target]) if target else frame
     return load
 
 
@@ -81,7 +83,7 @@ TABLES: tuple[PublicTable, ...] = (
     PublicTable("seattle_weather", "weather (regression)", "vega_datasets", "temp_max",
                 _vega("seattle_weather", ("date",))),
     PublicTable("cars", "automobiles (regression)", "vega_datasets", "Miles_per_Gallon",
-                _vega("cars", ("Name",))),
+                _vega("cars", ("Name",), "Miles_per_Gallon")),
     PublicTable("anes96", "politics", "statsmodels", "vote", _statsmodels("anes96")),
     PublicTable("fair", "sociology", "statsmodels", "had_affair", _statsmodels("fair", _fair)),
     PublicTable("grunfeld", "economics (regression)", "statsmodels", "invest", _statsmodels("grunfeld")),
@@ -110,9 +112,16 @@ def write_tables(folder: Path, names: list[str] | None = None) -> tuple[dict[str
     return written, skipped
 
 
-def run_table(table: PublicTable, path: Path, out: Path, minutes: float, seed: int) -> dict:
-    """One ``evolve run --data`` in its own process; its ``table_model.json`` and timing."""
+def run_table(table: PublicTable, path: Path, out: Path, minutes: float, seed: int,
+              rescore: bool = False) -> dict:
+    """One ``evolve run --data`` in its own process; its ``table_model.json`` and timing.
+    ``rescore``: a finished run's final model is chosen and scored again (its search is kept)."""
     run_dir = out / f"{table.name}-s{seed}"
+    if rescore and (run_dir / "summary.json").exists():
+        from evolve.config import load_config
+        from evolve.tables.final_model import table_comparison
+
+        table_comparison(load_config(str(run_dir / "config.toml")), run_dir)
     if not (run_dir / "table_model.json").exists():
         started = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "evolve.cli", "run", "--data", str(path),
@@ -133,12 +142,13 @@ def run_table(table: PublicTable, path: Path, out: Path, minutes: float, seed: i
 
 
 def run_all(out: Path, minutes: float = 2.0, seed: int = 0, workers: int = 2,
-            names: list[str] | None = None) -> dict:
+            names: list[str] | None = None, rescore: bool = False) -> dict:
     """Every table (two at a time), then the summary; written to ``out/tables.json``."""
     paths, skipped = write_tables(out / "datasets", names)
     chosen = [t for t in TABLES if t.name in paths]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        rows = list(pool.map(lambda t: run_table(t, paths[t.name], out, minutes, seed), chosen))
+        rows = list(pool.map(lambda t: run_table(t, paths[t.name], out, minutes, seed, rescore),
+                             chosen))
     good = [r for r in rows if "error" not in r]
     deltas = [r["delta_linear"] for r in good]
     summary = {

@@ -48,6 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="with --tables: tables run at once")
     p.add_argument("--out", default="results/bench-tables", help="with --tables: where the runs go")
     p.add_argument("--names", help="with --tables: comma-separated table names (default all)")
+    p.add_argument("--rescore", action="store_true", help="with --tables: choose and score the "
+                   "final model of finished runs again (their searches are kept)")
     p.set_defaults(func=run)
 
 
@@ -63,7 +65,7 @@ def run_tables(args: argparse.Namespace) -> int:
                           f"{', '.join(t.name for t in TABLES)}")
     if not args.minutes > 0 or args.workers < 1:
         raise EvolveError("--minutes must be > 0 and --workers >= 1")
-    summary = run_all(Path(args.out), args.minutes, args.seed, args.workers, names)
+    summary = run_all(Path(args.out), args.minutes, args.seed, args.workers, names, args.rescore)
     print(json.dumps(summary, indent=2, default=str) if args.json else format_tables(summary), end="")
     return 0 if not summary["failed"] else 1
 

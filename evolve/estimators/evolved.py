@@ -102,7 +102,7 @@ class _Evolved(BaseEstimator):
         every row of ``X``; ``choice_`` says which and why."""
         from evolve.analysis.load import load_source
         from evolve.engine.search_context import load_program
-        from evolve.tables.final_model import EPOCHS, choose_model, estimator_for
+        from evolve.tables.final_model import EPOCHS, choose_model, fit_final
         from primitives.prune import prune
         from primitives.text import format_program
 
@@ -117,9 +117,9 @@ class _Evolved(BaseEstimator):
         epochs = (int(self.epochs),) if self.epochs is not None else EPOCHS
         self.choice_ = choose_model(self._task, candidates, X, y, memory=memory, seed=int(self.seed),
                                     max_abs_error=config.evaluation.max_abs_error, epochs=epochs)
-        return estimator_for(self._task, self.choice_.algorithm, self.choice_.epochs, memory,
-                             config.evaluation.max_abs_error, int(self.seed),
-                             self.choice_.input_scale).fit(X, y)
+        self.choice_, model = fit_final(self._task, self.choice_, candidates, X, y, memory,
+                                        config.evaluation.max_abs_error, int(self.seed))
+        return model
 
     def _features(self, X) -> np.ndarray:
         check_is_fitted(self, "estimator_")

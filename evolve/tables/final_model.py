@@ -11,9 +11,13 @@
   :data:`EPOCHS` and input scales 1, ``1/sqrt(D)``, ``1/D`` (the step a fixed learning rate
   takes shrinks with them); classification one-vs-rest (one binary model per class inside the algorithm's
   estimator) for more than two classes. Each candidate is scored by ``folds``-fold
-  cross-validation on the training rows (accuracy, or R²); the discovered program is chosen
-  only when its best cross-validated score is at least the start's, so the result is never
-  worse on validation than where the search began.
+  cross-validation on (at most 1,500 of) the training rows (accuracy, or R²); the discovered
+  program is chosen only when its best cross-validated score beats the start's *and* it beats the
+  start again on a fresh 80/20 split of all training rows, so the result is never worse on
+  validation than where the search began.
+- **Guard.** Every evolved model's inputs are clipped to the training rows' range per column,
+  and a regression prediction to the training targets' range widened by its span
+  (:class:`Guarded`): a program that multiplies features never explodes on an outlier row.
 - **Comparison** (:func:`table_comparison`). The chosen model, trained on all training rows,
   scored on the test rows, beside scikit-learn's LogisticRegression or Ridge, MLP and
   HistGradientBoosting with their default settings, fitted on the same standardized training
@@ -48,18 +52,59 @@ class Choice:
     cv_scores: dict  # mean cross-validated score per "which/epochs/input scale"
 
 
+class Guarded:
+    """A fitted model that never extrapolates wildly: each input column is clipped to the range
+    it had in the training rows, and a regression prediction to the training targets' range
+    widened by its span on each side. An evolved program may multiply features together; on a
+    row far outside the training range (an outlier in the held-out rows) its prediction would
+    otherwise be unbounded (a health-economics table once scored R^2 = -46,000 on one such row)."""
+
+    def __init__(self, model, task: str) -> None:
+        self.model, self.task = model, task
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Guarded:
+        X = np.asarray(X, dtype=np.float64)
+        self.low_, self.high_ = X.min(axis=0), X.max(axis=0)
+        if self.task != "classification":
+            y = np.asarray(y, dtype=np.float64)
+            span = float(y.max() - y.min())
+            self.y_low_, self.y_high_ = float(y.min()) - span, float(y.max()) + span
+        self.model.fit(X, y)
+        return self
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        return np.clip(np.asarray(X, dtype=np.float64), self.low_, self.high_)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        predicted = self.model.predict(self._inputs(X))
+        if self.task == "classification":
+            return predicted
+        return np.clip(np.nan_to_num(predicted, nan=0.5 * (self.y_low_ + self.y_high_)),
+                       self.y_low_, self.y_high_)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(self._inputs(X))
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        return self.model.decision_function(self._inputs(X))
+
+    @property
+    def classes_(self):
+        return self.model.classes_
+
+
 def estimator_for(task: str, algorithm: str, epochs: int, memory, max_abs_error: float, seed: int,
-                  input_scale: float = 1.0):
-    """The unfitted estimator of ``algorithm`` on every column (no projection); one-vs-rest for
-    more than two classes."""
+                  input_scale: float = 1.0) -> Guarded:
+    """The unfitted model of ``algorithm`` on every column (no projection; one-vs-rest for more
+    than two classes), :class:`Guarded` against extrapolation."""
     from evolve.estimators.discovered import DiscoveredClassifier, DiscoveredRegressor
 
     common = {"algorithm": algorithm, "memory": memory, "epochs": epochs, "features_size": None,
               "n_projections": 1, "random_state": seed, "max_abs_error": max_abs_error,
               "input_scale": input_scale}
     if task == "classification":
-        return DiscoveredClassifier(multiclass="ovr", **common)
-    return DiscoveredRegressor(**common)
+        return Guarded(DiscoveredClassifier(multiclass="ovr", **common), task)
+    return Guarded(DiscoveredRegressor(**common), task)
 
 
 def _score(task: str, model, X: np.ndarray, y: np.ndarray) -> float:
@@ -112,7 +157,7 @@ def choose_model(task: str, candidates: dict[str, str], X: np.ndarray, y: np.nda
                     fold_scores.append(_score(task, model.fit(Xs[train], ys[train]), Xs[valid],
                                               ys[valid]))
                 score = float(np.mean(fold_scores)) if fold_scores else -np.inf
-                scores[f"{which}/{e}/{scale:.4g}"] = score
+                scores[f"{which}/{e}/{scale!r}"] = score
                 options.append((which, score, e, s_rank, scale))
 
     def best(which: str) -> tuple:
@@ -122,10 +167,54 @@ def choose_model(task: str, candidates: dict[str, str], X: np.ndarray, y: np.nda
     chosen = best("start") if "start" in candidates else best("discovered")
     if "discovered" in candidates and "start" in candidates:
         found = best("discovered")
-        if found[1] > chosen[1]:
+        if found[1] > chosen[1] and _confirmed(task, candidates, found, chosen, X, y, memory,
+                                               max_abs_error, seed, scores):
             chosen = found
     which, score, e, _, scale = chosen
     return Choice(which, candidates[which], e, scale, score, scores)
+
+
+def _confirmed(task: str, candidates: dict, found: tuple, start: tuple, X: np.ndarray,
+               y: np.ndarray, memory, max_abs_error: float, seed: int, scores: dict) -> bool:
+    """The discovered program's best setting beats the start's best again on a fresh split of
+    *all* training rows (80% train, 20% validation), not only on the cross-validation subset: a
+    program that is unstable on rows the subset lacks (outliers) is caught here."""
+    from sklearn.model_selection import train_test_split
+
+    stratify = y if task == "classification" and np.min(np.unique(y, return_counts=True)[1]) >= 2 else None
+    a, b, ya, yb = train_test_split(X, y, test_size=0.2, random_state=seed + 1, stratify=stratify)
+    results = []
+    for which, _, e, _, scale in (found, start):
+        model = estimator_for(task, candidates[which], e, memory, max_abs_error, seed, scale)
+        results.append(_score(task, model.fit(a, ya), b, yb))
+    scores["confirm/discovered"], scores["confirm/start"] = results
+    return results[0] > results[1]
+
+
+def fit_final(task: str, choice: Choice, candidates: dict, X: np.ndarray, y: np.ndarray, memory,
+              max_abs_error: float, seed: int) -> tuple[Choice, Guarded]:
+    """The chosen model trained on every training row. A discovered program whose training
+    diverges when given all the rows (its score on those rows falls below what the start scored
+    on held-back rows in :func:`choose_model`'s confirmation) is replaced by the start, and the
+    returned choice says so (``which == "start"``, ``cv_scores["fallback"] = 1``). The rows are
+    shuffled (seeded) first: the first epoch runs in row order, and a file sorted by some column
+    would otherwise leave the last rows' drift in the final weights."""
+    order = np.random.default_rng([seed, 0x5F1]).permutation(len(y))
+    X, y = X[order], y[order]
+    model = estimator_for(task, choice.algorithm, choice.epochs, memory, max_abs_error, seed,
+                          choice.input_scale).fit(X, y)
+    start = choice.cv_scores.get("confirm/start")
+    if choice.which != "discovered" or start is None or _score(task, model, X, y) >= start:
+        return choice, model
+    keys = [k for k in choice.cv_scores if k.startswith("start/")]
+    best = max(keys, key=lambda k: choice.cv_scores[k])
+    _, epochs, scale = best.split("/")
+    scores = {**choice.cv_scores, "fallback": 1.0}
+    fallback = Choice("start", candidates["start"], int(epochs), float(scale),
+                      choice.cv_scores[best], scores)
+    refit = estimator_for(task, fallback.algorithm, fallback.epochs, memory, max_abs_error, seed,
+                          fallback.input_scale).fit(X, y)
+    return fallback, refit
 
 
 def _impute(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
@@ -190,9 +279,8 @@ def table_comparison(config, run_dir: Path) -> dict:
     memory = source.memory.as_tuple()
     choice = choose_model(task, candidates, X_train, y_train, memory=memory,
                           max_abs_error=config.evaluation.max_abs_error, seed=config.seed)
-    model = estimator_for(task, choice.algorithm, choice.epochs, memory,
-                          config.evaluation.max_abs_error, config.seed,
-                          choice.input_scale).fit(X_train, y_train)
+    choice, model = fit_final(task, choice, candidates, X_train, y_train, memory,
+                              config.evaluation.max_abs_error, config.seed)
     ours = _score(task, model, X_test, y_test)
     result = {
         "task": task, "metric": "accuracy" if task == "classification" else "R^2",

@@ -118,4 +118,20 @@ def test_choice_scores_match_a_plain_cross_validation(task):
     splitter = (StratifiedKFold if task == "classification" else KFold)(3, shuffle=True, random_state=0)
     scores = [_score(task, estimator_for(task, text, 3, None, 100.0, 0).fit(X[a], y[a]), X[b], y[b])
               for a, b in splitter.split(X, y)]
-    assert choice.cv_scores["start/3/1"] == pytest.approx(np.mean(scores), abs=1e-12)
+    assert choice.cv_scores["start/3/1.0"] == pytest.approx(np.mean(scores), abs=1e-12)
+
+
+def test_the_guard_changes_nothing_in_range_and_bounds_an_outlier():
+    from evolve.tables.final_model import estimator_for
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(80, 3))
+    y = X @ [1.0, 2.0, -1.0]
+    model = estimator_for("regression", algorithm_text("affine_sgd"), 3, None, 100.0, 0).fit(X, y)
+    inner = model.model
+    np.testing.assert_array_equal(model.predict(X), inner.predict(X))  # training rows: in range
+    outlier = np.array([[1e6, -1e6, 1e6]])
+    clipped = np.clip(outlier, X.min(axis=0), X.max(axis=0))
+    span = y.max() - y.min()
+    assert model.predict(outlier)[0] == np.clip(inner.predict(clipped)[0], y.min() - span, y.max() + span)
+    assert y.min() - span <= model.predict(outlier)[0] <= y.max() + span
