@@ -48,11 +48,10 @@ from evolve.rundir.results import write_results
 from evolve.rundir.resume_config import confine_scheduler, run_config, saved_config
 from evolve.rundir.store import ProgressLog, atomic_write_text, has_checkpoint, load_checkpoint
 from evolve.search.evolution import (
-    Population,
-    evaluate_and_assign,
     make_hall_of_fame,
     make_statistics,
 )
+from evolve.search.methods import method
 from primitives.memory import MemorySpec
 from primitives.program import Program
 from problems.registry import get_tasks, make_suite
@@ -226,9 +225,10 @@ class Campaign:
         if draw == self.context.draw:
             return
         self.set_draw(draw)
-        if isinstance(self.population, Population):
-            fitness = evaluate_and_assign(self.toolbox, self.population.members)
-            self.population.fitness[:] = fitness
+        fitness = None
+        if self.population is not None:
+            fitness = method(self.config.search.method).rescore(self.toolbox, self.population)
+        if fitness is not None:
             self.experiment_best = -1.0
             last = self.last_improvement
             self.consider(self.population.members, fitness)

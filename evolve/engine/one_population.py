@@ -17,10 +17,8 @@ import numpy as np
 from evolve.engine.strategy import CampaignState
 from evolve.rundir import checkpoint_fields as fields
 from evolve.rundir.lineage import lineage_to_arrays, restore_lineage
-from evolve.rundir.store import programs_from_arrays, programs_to_arrays
 from evolve.search.evolution import Population, as_individual
 from evolve.search.methods import method
-from evolve.search.nsga2 import ParetoPopulation, as_sized
 
 
 @dataclass(frozen=True)
@@ -108,12 +106,7 @@ class OnePopulation:
         ).meta()
         arrays: dict[str, np.ndarray] = dict(evaluator.cache.to_arrays())
         if population is not None:
-            arrays.update(programs_to_arrays(population.members, "population"))
-            arrays["population_fitness"] = population.fitness
-        if isinstance(population, ParetoPopulation):
-            arrays["population_effective_size"] = population.effective_sizes
-            arrays["population_rank"] = population.rank
-            arrays["population_crowding"] = population.crowding
+            arrays.update(self.method.save(population))  # the method owns its population's record
         if isinstance(population, Population):
             ancestor = [c.candidate_ancestor] if c.candidate_ancestor is not None else []
             arrays.update(lineage_to_arrays({"population": population.members, "hof": list(c.halloffame),
@@ -136,26 +129,11 @@ class OnePopulation:
                              f"search.method = {config.search.method!r}")
         if not has_population:
             return
-        programs = programs_from_arrays(arrays, "population", c.memory)
-        n = len(programs)
-        if n != config.search.population_size:
-            raise ValueError(f"{n} population members, search.population_size is {config.search.population_size}")
-        fitness = fields.fitness_array(arrays, "population_fitness", n)
-        if self.method.pareto:
-            sizes = fields.int_array(arrays, "population_effective_size", n, 0, 3 * 10**4)
-            members = [as_sized(p, f, s) for p, f, s in zip(programs, fitness.tolist(), sizes.tolist(), strict=True)]
-            crowding = fields.float_array(arrays, "population_crowding", n, allow_inf=True)
-            for ind, distance in zip(members, crowding.tolist(), strict=True):
-                ind.fitness.crowding_dist = distance
-            rank = fields.int_array(arrays, "population_rank", n, 0, n)
-            c.population = ParetoPopulation(members, rank, crowding)
+        c.population = self.method.load(arrays, c.memory, config.search.population_size,
+                                        record.population_head)
+        if not isinstance(c.population, Population):
             return
-        members = [as_individual(p) for p in programs]
-        for ind, fit in zip(members, fitness.tolist(), strict=True):
-            ind.fitness.values = (fit,)
-        if not 0 <= record.population_head < n:
-            raise ValueError(f"population_head = {record.population_head}: expected an integer in [0, {n - 1}]")
-        c.population = Population(members, fitness.copy(), record.population_head)
+        members = c.population.members
         ancestor = [as_individual(c.candidate, c.candidate_search)] if c.candidate is not None else []
         ancestor = restore_lineage(arrays, {"population": members, "hof": list(c.halloffame),
                                             "candidate": ancestor}, c.memory)["candidate"]

@@ -52,3 +52,36 @@ def test_islands_refuse_the_methods_not_marked_for_them(name: str, tmp_path) -> 
         start_campaign(config, tmp_path / "islands", quiet=True)
     allowed = [n for n, m in METHODS.items() if m.islands]
     assert all(n in str(error.value) for n in allowed)
+
+
+def test_a_method_owns_its_populations_checkpoint_record(tmp_path, monkeypatch) -> None:
+    """A method with a new kind of state (here: an age per member) is checkpointed and restored
+    through its own save/load hooks alone; the strategy and the campaign are not edited."""
+    import dataclasses
+
+    import numpy as np
+
+    from evolve.engine.campaign import resume_campaign
+    from evolve.search import methods
+
+    base = METHODS["evolution"]
+    seen = {}
+
+    def save(population):
+        return {**base.save(population), "population_age": np.arange(len(population.members))}
+
+    def load(arrays, memory, n, head):
+        seen["age"] = arrays["population_age"].copy()
+        return base.load(arrays, memory, n, head)
+
+    monkeypatch.setitem(methods.METHODS, "evolution", dataclasses.replace(base, save=save, load=load))
+    run = tmp_path / "run"
+    run.mkdir()
+    config = load_config("linear-demo", [*TINY, "campaign.max_evaluations=400"])
+    campaign = start_campaign(config, run, quiet=True)
+    campaign._stop_reason = lambda: "interrupted" if campaign.individuals >= 200 else None
+    campaign.run()
+    (run / "summary.json").unlink()
+    resumed, warnings = resume_campaign(run, quiet=True)
+    assert warnings == [] and list(seen["age"]) == list(range(20))
+    assert resumed.run()["individuals"] >= 400
