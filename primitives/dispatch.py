@@ -42,8 +42,8 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 #: v2``) above this F, which goes through a kernel and ``tmp``: LLVM vectorises a plain loop only
 #: when the output does not overlap an input, and at T*F <= 80 a kernel call costs more than
 #: vectorising saves. Matrix elementwise ops always run as plain loops (memory-bound: the aliased
-#: scalar loop measured faster than the two passes through ``tmp``). Measured per op, interleaved
-#: with the previous build in one process (the rule restored bench A and C after the kernel split).
+#: scalar loop is faster than the two passes through ``tmp``; docs/performance.md, "Why these
+#: forms").
 _INLINE_F = 8
 
 
@@ -108,7 +108,7 @@ def run_phase(code, data, seg_start, seg_mid, seg_end, mode, S, V, Mx, T, F, rng
             for t in range(T):
                 row = order[t, ex] if mode == 1 else ex
                 # Indexed element by element: a row view of ``xs`` (a managed array) would cost
-                # an atomic reference count per example and task (measured: ~5% of bench C).
+                # an atomic reference count per example and task (docs/performance.md).
                 for f in range(F):
                     V[0, t * F + f] = xs[t, row, f]
                 S[0, t] = 0.0

@@ -5,8 +5,8 @@ Memory banks are laid out ``[address, task * size + element]`` (see :mod:`primit
 Above F = 8 (:data:`COLUMN_MAJOR_ABOVE`) a task's matrix is stored column by column: element
 ``(i, j)`` at ``j * F + i`` (:func:`matrix_index`; row by row, ``i * F + j``, up to F = 8). Then
 ``M u`` and ``A B``, whose sums run along a row, add whole columns at once: each lane
-accumulates its own row, in the reference's order, and LLVM vectorises the column loop (``M u``
-measured 1.9x faster at F=16). At small F the row-major forms measured faster, so they stay.
+accumulates its own row, in the reference's order, and LLVM vectorises the column loop. At small F
+the row-major forms are faster, so they stay (docs/performance.md, "Why these forms").
 
 Bit-identical by construction, on every CPU: every output element is computed by the same IEEE
 operations in the same order as the reference (:mod:`primitives.ops`): sums run left to right from
@@ -129,7 +129,7 @@ def task_sums(S, X, a, b, o, T, K, op):
     """Per-task sums over K elements, four tasks interleaved (each summed left to right):
     OP34 norm, OP51 mean, OP55 std (K = F*F, summed row by row as the reference does; above
     F = 8 the matrix is stored by column, so that walks it with stride F; the vector forms
-    OP21, OP27, OP50, OP54 also work, but at K = F the dispatch's plain loops measured faster).
+    OP21, OP27, OP50, OP54 also work, but at K = F the dispatch's plain loops are faster).
     Std is ``sqrt(E[x^2] - mean^2)``."""
     A = X[a]
     B = X[b]
@@ -140,7 +140,7 @@ def task_sums(S, X, a, b, o, T, K, op):
     # here, above F = 8), a vector straight along
     lines, length, line_step, step = (F, F, 1, F) if matrix else (1, K, 0, 1)
     if matrix and F <= COLUMN_MAJOR_ABOVE:
-        # small matrices: one task at a time (measured faster at F=4 than four interleaved)
+        # small matrices: one task at a time (faster at F=4 than four interleaved)
         for t in range(T):
             acc = 0.0
             acc2 = 0.0
@@ -287,8 +287,8 @@ def row_sums(V, Mx, a, b, o, T, F, op, tmp):
 def matrix_rows(V, Mx, a, o, T, F, op):
     """OP35 column norms, OP36 row norms, OP52 row means, OP53 row stds (sums left to right).
     One row (or column) at a time: they are independent, so the CPU overlaps their sums by
-    itself (this form, select included, measured faster than interleaved or sliced variants, and
-    than summing whole stored columns at once for the row ops above F = 8)."""
+    itself (this form, select included, is faster than interleaved or sliced variants, and than
+    summing whole stored columns at once for the row ops above F = 8)."""
     FF = F * F
     A = Mx[a]
     out = V[o]
@@ -357,7 +357,7 @@ def matmul(Mx, a, b, o, tmp, T, F):
     """OP43 for all tasks: ``C[i, k] = sum_q A[i, q] B[q, k]``, every element summed in q order
     from 0.0, as the reference does (through ``tmp``: the output may be an input). Up to F = 8
     (stored by row) loops run i-q-k with the row of sums in ``tmp`` (a row of sixteen register
-    accumulators measured 1.6x slower); above it (stored by column) k-q-i: column k of C
+    accumulators is slower: docs/performance.md); above it (stored by column) k-q-i: column k of C
     accumulates column q of A times ``B[q, k]``. Either way the inner loop runs along stored
     memory and LLVM vectorises it."""
     FF = F * F

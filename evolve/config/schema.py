@@ -144,7 +144,7 @@ class CampaignConfig:
     checkpoint_seconds: float = _f(5.0, "most seconds between checkpoints (they come every ~2 s, so a kill loses at most that, or less often when one would cost over 5% of the time)", min=0.1, max=1e6)
     progress_seconds: float = _f(1.0, "seconds between progress-log rows", min=0.01, max=1e6)
     hall_of_fame_size: int = _f(10, "best distinct programs kept", min=1, max=10000)
-    lineage: bool = _f(False, "record each child's parent for lineage.csv (one-population evolution; measured 9-16% more CPU per individual on linear-demo: false to search at full speed)")
+    lineage: bool = _f(False, "record each child's parent for lineage.csv (one-population evolution; it costs CPU per individual: false to search at full speed)")
     islands: int = _f(1, "island populations (migration between them)", min=1, max=10000)
     migration_interval: int = _f(10000, "individuals per island between migrations", min=1, max=10**12)
     executor: str = _f("serial", "who runs the islands", choices=EXECUTORS)

@@ -53,9 +53,8 @@ COMPACT_EVERY = 50_000
 def compact_ancestors(members: Sequence[Program]) -> None:
     """Ancestors of ``members`` get arrays of their own. The batch mutator's children are views
     of one buffer per brood; an ancestor holding a view keeps its whole brood's buffer alive
-    (measured: 800 buffers, ~90 MB, after 300k children of linear-demo without this). Walks each
-    ancestor once and copies only the views, every :data:`COMPACT_EVERY` children (measured on
-    linear-demo: ~1% of the search's CPU time; ancestors younger than that still hold views)."""
+    (docs/performance.md, "Why these forms"). Walks each ancestor once and copies only the views,
+    every :data:`COMPACT_EVERY` children (ancestors younger than that still hold views)."""
     seen: set[int] = set()
     for ind in members:
         node = getattr(ind, "parent", None)
@@ -280,7 +279,7 @@ def regularized_evolution(
     Returns the children produced (with fitness); with ``keep_children=False`` only their fitness
     (an empty list whose ``.fitness`` holds it): a long call (an island epoch of 10,000 children)
     then frees each dead member at once instead of holding every child to the end, which kept
-    the garbage collector busy scanning them (measured: 4.4 s of GC in 1.5M individuals).
+    the garbage collector busy scanning them (docs/performance.md, "Why these forms").
     """
     breeder = getattr(toolbox.breed, "func", toolbox.breed)  # DEAP registers a functools.partial
     if not lineage and isinstance(breeder, _KernelBreeder):
