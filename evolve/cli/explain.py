@@ -34,6 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also the generalization probe: other F, more examples and epochs, "
                    "another dataset, against the baselines (final split, 10 tasks)")
     p.add_argument("--no-math", action="store_true", help="skip marking the math (SymPy)")
+    p.add_argument("--changes", action="store_true",
+                   help="only what evolution changed: the difference from the starting program "
+                   "(or the nearest shipped one), each change knocked out alone, and the gain "
+                   "split into constants and structure (evolve/analysis/changes.py)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -83,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     from evolve.evaluation.scoring import TaskBatch
     from problems.registry import get_tasks
 
+    if args.changes:
+        return run_changes_command(args)
     vary = parse_vary(args.vary) if args.vary else None
     source = load_source(args.program)
     suite, params, max_abs_error, reduction = resolve_tasks(args, source)
@@ -144,3 +150,20 @@ def run(args: argparse.Namespace) -> int:
         w(format_probe(rows))
         w(summary(rows) + "\n")
     return 0
+
+
+def run_changes_command(args: argparse.Namespace) -> int:
+    """``evolve explain RUN --changes``."""
+    import json
+
+    from evolve.analysis.changes import run_changes, what_changed
+    from evolve.analysis.load import load_source
+
+    source = load_source(args.program)
+    if source.run_dir is not None:
+        result = run_changes(source.run_dir, split=args.split, n=args.tasks)
+    else:  # a program file: against the nearest shipped algorithm, unscored
+        result = what_changed(source.program)
+    print(json.dumps(result.as_dict(), indent=1) if args.json else result.to_text(), end="")
+    return 0
+

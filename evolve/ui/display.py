@@ -227,6 +227,14 @@ def final_report(summary: dict, run_dir: Path, console: Console | None = None) -
         console.rule(f"final tasks ({len(tasks)}, {eval_type}, never seen by the search)")
         for score in scores:
             console.print(f"{score.name:<24} {score.fitness:.6f}", highlight=False, markup=False)
+        try:
+            from evolve.analysis.changes import run_changes
+
+            changed = run_changes(run_dir).to_text().rstrip()
+        except Exception as exc:  # an explanation must never cost the user the run's report
+            changed = f"(what changed: not available, {type(exc).__name__})"
+        console.rule("what evolution changed (select tasks; evolve explain RUN --changes)")
+        console.print(changed, highlight=False, markup=False)
     fmt = lambda v: "n/a" if v is None else f"{v:.6f}"  # noqa: E731
     status = "SUCCESS" if summary["success"] else f"stopped ({summary['stopped_by']})"
     when = summary.get("seconds_to_success")
