@@ -11,7 +11,7 @@ def main() -> None:
     for top in ("primitives", "problems", "evolve"):
         packages = sorted({p.parent for p in (ROOT / top).rglob("*.py")})
         for package in packages:
-            modules = sorted(package.glob("*.py"))
+            modules = sorted(m for m in package.glob("*.py") if m.name != "_version.py")
             lines = sum(len(m.read_text().splitlines()) for m in modules)
             names = ", ".join(f"{m.stem} {len(m.read_text().splitlines())}" for m in modules)
             print(f"| `{package.relative_to(ROOT)}/` | {lines:,} | {names} |")
