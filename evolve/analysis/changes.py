@@ -150,9 +150,8 @@ def _structure_only(start: Program, found: Program) -> Program:
 
 def _constants_only(start: Program, found: Program) -> Program:
     """The start's structure with the found constants on aligned rows."""
-    n = len(_diff(start, found))
     constant_changes = {i for i, c in enumerate(_diff(start, found)) if c.kind == "constant"}
-    return _build(start, found, constant_changes if n else set(), "found")
+    return _build(start, found, constant_changes, "found")
 
 
 def nearest_shipped(found: Program) -> tuple[str, Program]:
